@@ -1,0 +1,102 @@
+"""接诉即办考评看板 — 命令行：与看板同一套核心（导入、示例数据、指标）。
+
+    python cli.py ingest FILE [--mapping PRESET_OR_TOML] [--db URL] [--json]
+    python cli.py demo [--orders N] [--seed S] [--db URL]
+    python cli.py population FILE [--db URL]
+    python cli.py boundaries FILE.geojson [--db URL]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from store.db import connect
+from store.ingest import IngestResult, ingest_file
+from store.mapping import load_mapping
+from store.read import FileError
+from store.reference import load_boundaries, load_population
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except FileError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cli.py", description="接诉即办考评看板 命令行")
+    commands = parser.add_subparsers(required=True, metavar="命令")
+
+    ingest = commands.add_parser("ingest", help="导入工单文件（CSV/XLSX）")
+    ingest.add_argument("file", type=Path)
+    ingest.add_argument("--mapping", help="列映射：预设名（beijing12345、nyc311、open311）或 .toml 路径")
+    ingest.add_argument("--profile", help="新数据库采用的城市档案（默认 beijing；none 表示不校验单位）")
+    ingest.add_argument("--json", action="store_true", help="以 JSON 输出结果")
+    ingest.set_defaults(run=_ingest)
+
+    demo = commands.add_parser("demo", help="生成并导入一年的合成示例数据（北京）")
+    demo.add_argument("--orders", type=int, default=200_000)
+    demo.add_argument("--seed", type=int, default=2025)
+    demo.set_defaults(run=_demo)
+
+    population = commands.add_parser("population", help="导入人口表（区、街乡镇、人口）")
+    population.add_argument("file", type=Path)
+    population.set_defaults(run=_population)
+
+    bounds = commands.add_parser("boundaries", help="导入街乡镇边界（GeoJSON）")
+    bounds.add_argument("file", type=Path)
+    bounds.add_argument("--name-property", default="name")
+    bounds.set_defaults(run=_boundaries)
+
+    for sub in (ingest, demo, population, bounds):
+        sub.add_argument("--db", help="数据库 URL（覆盖环境变量 DATABASE_URL）")
+    return parser
+
+
+def _ingest(args) -> int:
+    profile = args.profile or load_mapping(args.mapping).get("profile")
+    result = ingest_file(connect(args.db, profile), args.file.read_bytes(), args.file.name, args.mapping)
+    _print_result(result, args.json)
+    return 0
+
+
+def _print_result(result: IngestResult, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"read": result.read, "accepted": result.accepted, "rejected": result.rejected,
+                          "upload_id": result.upload_id, "inserted": result.inserted, "updated": result.updated,
+                          "duplicate_of": result.duplicate_of}, ensure_ascii=False))
+        return
+    print(result.summary())
+    for p in result.problems.head(20).itertuples(index=False):
+        print(f"  第 {p.row} 行「{p.column}」：{p.reason}（{p.value}）")
+    if len(result.problems) > 20:
+        print(f"  …… 共 {len(result.problems)} 处问题，完整清单可在看板「数据上传」页下载。")
+
+
+def _demo(args) -> int:
+    from store.demo import load_demo  # the generator is only needed here
+
+    result = load_demo(connect(args.db), args.orders, args.seed)
+    print("已载入合成示例数据（非真实工单）：" + result.summary())
+    return 0
+
+
+def _population(args) -> int:
+    count = load_population(connect(args.db), args.file.read_bytes(), args.file.name)
+    print(f"已导入 {count} 个单位的人口。")
+    return 0
+
+
+def _boundaries(args) -> int:
+    count = load_boundaries(connect(args.db), args.file.read_bytes(), args.name_property)
+    print(f"已导入 {count} 个街乡镇边界。")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

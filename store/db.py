@@ -1,0 +1,58 @@
+"""The engine, from DATABASE_URL or an embedded SQLite file, and automatic, versioned schema creation."""
+from __future__ import annotations
+
+import os
+
+from sqlalchemy import Engine, create_engine, event, select
+
+from store.paths import LOCAL_DIR
+from store.profile import CityProfile, load_profile
+from store.tables import SCHEMA_VERSION, meta, metadata
+
+DEFAULT_PROFILE = "beijing"
+
+
+def database_url(url: str | None = None) -> str:
+    """The explicit URL, else $DATABASE_URL, else a SQLite file under data/local/."""
+    if url:
+        return url
+    if os.environ.get("DATABASE_URL"):
+        return os.environ["DATABASE_URL"]
+    LOCAL_DIR.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{LOCAL_DIR / 'dashboard.sqlite'}"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # WAL lets pages read while an upload writes; foreign keys are off by default in SQLite.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def connect(url: str | None = None, profile: str | None = None) -> Engine:
+    """An engine with the schema in place. `profile` is adopted only by a new database."""
+    engine = create_engine(database_url(url))
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    with engine.begin() as conn:
+        metadata.create_all(conn)
+        rows = dict(conn.execute(select(meta.c.key, meta.c.value)).all())
+        if not rows:
+            conn.execute(meta.insert(), [
+                {"key": "schema_version", "value": str(SCHEMA_VERSION)},
+                {"key": "profile", "value": profile or DEFAULT_PROFILE},
+            ])
+        elif int(rows["schema_version"]) > SCHEMA_VERSION:
+            raise RuntimeError(f"数据库结构版本 {rows['schema_version']} 高于本程序支持的 {SCHEMA_VERSION}，请升级程序。")
+    return engine
+
+
+def setting(engine: Engine, key: str) -> str | None:
+    with engine.connect() as conn:
+        return conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar_one_or_none()
+
+
+def active_profile(engine: Engine) -> CityProfile:
+    return load_profile(setting(engine, "profile") or DEFAULT_PROFILE)

@@ -1,0 +1,54 @@
+"""Personal data: requesters' phones become a keyed hash, numbers and names inside free text are masked.
+
+The key lives outside the database ($PII_HASH_KEY, else a file beside the embedded database), so a
+copy of the database alone cannot be searched by trying every phone number.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import secrets
+
+import pandas as pd
+
+from store.paths import LOCAL_DIR
+
+_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
+_MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?\d{4}[- ]?(\d{4})(?!\d)")
+_LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})[- ]?\d{3,4}(\d{4})(?!\d)")
+
+
+def hash_key() -> bytes:
+    if os.environ.get("PII_HASH_KEY"):
+        return os.environ["PII_HASH_KEY"].encode()
+    path = LOCAL_DIR / "pii_hash.key"
+    if not path.exists():
+        LOCAL_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip().encode()
+
+
+def phone_hashes(phones: pd.Series, key: bytes) -> pd.Series:
+    """HMAC-SHA256 of the phone's digits (country code dropped), None where there is no number."""
+    digits = phones.fillna("").astype(str).str.replace(r"\D", "", regex=True).str.replace(r"^86(?=1\d{10}$)", "", regex=True)
+    return digits.map(lambda d: hmac.new(key, d.encode(), hashlib.sha256).hexdigest() if d else None)
+
+
+def masked_text(texts: pd.Series, names: pd.Series | None = None) -> pd.Series:
+    """Phone and ID numbers in the text masked; the caller's own name, where known, reduced to its surname."""
+    out = (texts.astype("string")
+           .str.replace(_ID_NUMBER, r"\1********\2", regex=True)
+           .str.replace(_MOBILE, r"\1****\2", regex=True)
+           .str.replace(_LANDLINE, r"\1****\2", regex=True))
+    if names is None:
+        return out
+    frame = pd.DataFrame({"text": out, "name": names.astype("string").str.strip()})
+    has_name = frame["name"].str.len().fillna(0).ge(2) & frame["text"].notna()
+    frame.loc[has_name, "text"] = [
+        text.replace(name, name[0] + "*" * (len(name) - 1))
+        for text, name in zip(frame.loc[has_name, "text"], frame.loc[has_name, "name"])
+    ]
+    return frame["text"]

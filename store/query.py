@@ -1,0 +1,105 @@
+"""Queries that return aggregated frames: counting happens in the database, never in pandas."""
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import Engine, and_, case, desc, func, or_, select
+
+from store.db import active_profile
+from store.tables import orders, quarantine, unit_population, uploads
+
+GROUP_KEYS = ("district", "township", "handler", "handler_type", "request_type", "category1",
+              "category2", "channel", "urgency", "qiyou_tag")
+COUNT_COLUMNS = ("orders", "closed", "callbacks", "answered", "contacted", "resolved", "satisfied",
+                 "basic_satisfied", "dissatisfied")
+
+
+def _count_expressions() -> list:
+    valid = orders.c.callback_valid.is_(True)
+    one = lambda cond: func.sum(case((cond, 1), else_=0))  # noqa: E731
+    answered = or_(orders.c.contacted.is_not(None), orders.c.resolved.is_not(None),
+                   orders.c.satisfaction.is_not(None))
+    return [
+        func.count().label("orders"),
+        one(orders.c.closed_at.is_not(None)).label("closed"),
+        one(valid).label("callbacks"),
+        one(answered).label("answered"),
+        one(and_(valid, orders.c.contacted.is_(True))).label("contacted"),
+        one(and_(valid, orders.c.resolved.is_(True))).label("resolved"),
+        one(and_(valid, orders.c.satisfaction == "满意")).label("satisfied"),
+        one(and_(valid, orders.c.satisfaction == "基本满意")).label("basic_satisfied"),
+        one(and_(valid, orders.c.satisfaction == "不满意")).label("dissatisfied"),
+    ]
+
+
+def counts(engine: Engine, by: list[str], start: date, end: date, by_closed_day: bool = False,
+           district: str | None = None, township: str | None = None) -> pd.DataFrame:
+    """Counts per (*by, day, excluded) for days start..end inclusive; the input of metrics/."""
+    unknown = set(by) - set(GROUP_KEYS)
+    if unknown:
+        raise ValueError(f"不能按 {unknown} 分组")
+    day = orders.c.closed_day if by_closed_day else orders.c.received_day
+    keys = [orders.c[k] for k in by]
+    query = (select(*keys, day.label("day"), orders.c.excluded, *_count_expressions())
+             .where(day.between(start, end), *_scope(district, township))
+             .group_by(*keys, day, orders.c.excluded))
+    with engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(query).mappings().all(),
+                             columns=[*by, "day", "excluded", *COUNT_COLUMNS])
+    frame["day"] = pd.to_datetime(frame["day"])
+    frame["excluded"] = frame["excluded"].astype(bool)
+    frame[list(COUNT_COLUMNS)] = frame[list(COUNT_COLUMNS)].fillna(0).astype("int64")
+    return frame
+
+
+def _scope(district: str | None, township: str | None) -> list:
+    conditions = []
+    if district:
+        conditions.append(orders.c.district == district)
+    if township:
+        conditions.append(orders.c.township == township)
+    return conditions
+
+
+def day_range(engine: Engine) -> tuple[date, date] | None:
+    """The first and last 受理 day held, or None for an empty database."""
+    with engine.connect() as conn:
+        first, last = conn.execute(select(func.min(orders.c.received_day), func.max(orders.c.received_day))).one()
+    return (pd.Timestamp(first).date(), pd.Timestamp(last).date()) if first else None
+
+
+def data_version(engine: Engine) -> int:
+    """Changes after every upload: the key that invalidates cached query results."""
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.coalesce(func.max(uploads.c.id), 0))).scalar_one())
+
+
+def upload_history(engine: Engine, limit: int = 100) -> pd.DataFrame:
+    query = select(uploads).order_by(desc(uploads.c.id)).limit(limit)
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(query).mappings().all(), columns=list(uploads.c.keys()))
+
+
+def quarantined_rows(engine: Engine, upload_id: int) -> pd.DataFrame:
+    cols = [quarantine.c.row_number, quarantine.c.column_name, quarantine.c.value, quarantine.c.reason,
+            quarantine.c.record]
+    query = select(*cols).where(quarantine.c.upload_id == upload_id).order_by(quarantine.c.row_number)
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(query).all(), columns=[c.name for c in cols])
+
+
+def populations(engine: Engine) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(districts, townships) of the active profile, with populations the evaluator uploaded taking precedence."""
+    profile = active_profile(engine)
+    with engine.connect() as conn:
+        uploaded = pd.DataFrame(conn.execute(select(unit_population)).mappings().all(),
+                                columns=list(unit_population.c.keys()))
+    districts, townships = profile.districts.copy(), profile.townships.copy()
+    for frame, level, keys in ((districts, "district", ["name"]), (townships, "township", ["district", "name"])):
+        given = uploaded[uploaded["level"] == level].rename(columns={"unit": "name"})
+        if level == "district":
+            given = given.drop(columns="district")
+        merged = frame.merge(given[[*keys, "population"]], on=keys, how="left", suffixes=("", "_uploaded"))
+        frame["population"] = merged["population_uploaded"].fillna(merged["population"]).to_numpy()
+    return districts, townships

@@ -1,0 +1,96 @@
+"""The database tables (SQLAlchemy Core). Order columns come from store.fields, one source of truth."""
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger, Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData, String,
+    Table, Text,
+)
+
+from store.fields import FIELDS, Kind
+
+SCHEMA_VERSION = 1
+
+metadata = MetaData()
+
+_SQL_TYPE = {Kind.TEXT: Text, Kind.DATETIME: DateTime, Kind.BOOL: Boolean, Kind.ENUM: String(16),
+             Kind.NUMBER: Float}
+_SHORT_TEXT = {"order_id", "district", "township", "community", "handler", "category1", "category2",
+               "category3", "channel", "urgency", "status", "qiyou_tag"}
+
+
+def _order_columns() -> list[Column]:
+    cols = []
+    for f in FIELDS:
+        sql_type = String(200) if f.name in _SHORT_TEXT else _SQL_TYPE[f.kind]
+        cols.append(Column(f.name, sql_type, primary_key=f.name == "order_id", nullable=not f.required,
+                           comment=f.zh))
+    return cols
+
+
+def _derived_columns() -> list[Column]:
+    return [
+        Column("received_day", Date, nullable=False, comment="受理日期：按日聚合与考核周期划分"),
+        Column("closed_day", Date, comment="办结日期：按办结时间划分考核周期时使用"),
+        Column("phone_hash", String(64), comment="来电号码的带密钥哈希（重复诉求分析），不可还原"),
+        Column("row_hash", BigInteger, nullable=False, comment="行内容指纹：识别重复上传"),
+        Column("upload_id", Integer, ForeignKey("uploads.id"), nullable=False, comment="最近一次写入本行的上传"),
+    ]
+
+
+meta = Table(
+    "meta", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+uploads = Table(
+    "uploads", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("file_name", Text, nullable=False),
+    Column("sha256", String(64), nullable=False, index=True),
+    Column("mapping", Text, nullable=False),
+    Column("rows_read", Integer, nullable=False),
+    Column("accepted", Integer, nullable=False),
+    Column("rejected", Integer, nullable=False),
+    Column("inserted", Integer, nullable=False),
+    Column("updated", Integer, nullable=False),
+    Column("uploaded_by", Text, nullable=False),
+    Column("uploaded_at", DateTime, nullable=False),
+)
+
+orders = Table("orders", metadata, *_order_columns(), *_derived_columns())
+Index("ix_orders_day_unit", orders.c.received_day, orders.c.district, orders.c.township)
+Index("ix_orders_closed_day", orders.c.closed_day)
+Index("ix_orders_handler", orders.c.handler_type, orders.c.handler)
+
+quarantine = Table(
+    "quarantine", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("upload_id", Integer, ForeignKey("uploads.id"), nullable=False, index=True),
+    Column("row_number", Integer, nullable=False, comment="文件中的行号（表头为第 1 行）"),
+    Column("column_name", Text, nullable=False),
+    Column("value", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("record", Text, nullable=False, comment="该行内容（JSON，个人信息已去除）"),
+)
+
+# Evaluator-supplied reference data that the public profile lacks.
+unit_population = Table(
+    "unit_population", metadata,
+    Column("level", String(16), primary_key=True),  # district | township
+    Column("district", String(200), primary_key=True),
+    Column("unit", String(200), primary_key=True),
+    Column("population", Float, nullable=False),
+    Column("source", Text, nullable=False),
+)
+
+boundaries = Table(
+    "boundaries", metadata,
+    Column("level", String(16), primary_key=True),
+    Column("name", String(200), primary_key=True),
+    Column("district", String(200), primary_key=True),
+    Column("geometry", Text, nullable=False),  # GeoJSON geometry
+)
+
+# Columns a staging copy of an upload carries: everything an order row holds.
+ORDER_COLUMNS: tuple[str, ...] = tuple(c.name for c in orders.columns)
