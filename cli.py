@@ -4,6 +4,7 @@
     python cli.py demo [--orders N] [--seed S] [--db URL]
     python cli.py population FILE [--db URL]
     python cli.py boundaries FILE.geojson [--db URL]
+    python cli.py metrics --period YYYY-MM --level district|street|unit [--scheme NAME] [--json]
 """
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ import json
 import sys
 from pathlib import Path
 
+from figures import ranking
+from metrics import COLUMN_LABELS, load_scheme
+from metrics.config import DEFAULT_SCHEME
 from store.db import connect
 from store.ingest import IngestResult, ingest_file
 from store.mapping import load_mapping
@@ -53,7 +57,15 @@ def _parser() -> argparse.ArgumentParser:
     bounds.add_argument("--name-property", default="name")
     bounds.set_defaults(run=_boundaries)
 
-    for sub in (ingest, demo, population, bounds):
+    metrics = commands.add_parser("metrics", help="某考核周期的三率、得分与排名")
+    metrics.add_argument("--period", required=True, help="考核周期，如 2025-03")
+    metrics.add_argument("--level", choices=["district", "street", "unit"], default="district",
+                         help="district 区；street 街乡镇；unit 承办单位")
+    metrics.add_argument("--scheme", default=DEFAULT_SCHEME, help="考评方案（data/schemes/ 中的文件名）")
+    metrics.add_argument("--json", action="store_true", help="每个单位输出一行 JSON")
+    metrics.set_defaults(run=_metrics)
+
+    for sub in (ingest, demo, population, bounds, metrics):
         sub.add_argument("--db", help="数据库 URL（覆盖环境变量 DATABASE_URL）")
     return parser
 
@@ -95,6 +107,33 @@ def _population(args) -> int:
 def _boundaries(args) -> int:
     count = load_boundaries(connect(args.db), args.file.read_bytes(), args.name_property)
     print(f"已导入 {count} 个街乡镇边界。")
+    return 0
+
+
+_METRIC_COLUMNS = ["peer_group", "unit", "district", "township", "handler_type", "handler", "status",
+                   "orders", "closed", "callbacks", "contacted", "resolved", "satisfied", "basic_satisfied",
+                   "response_rate", "response_low", "response_high", "resolution_rate", "resolution_low",
+                   "resolution_high", "satisfaction_rate", "satisfaction_low", "satisfaction_high",
+                   "score", "score_low", "score_high", "rank", "tied", "rank_change", "honour",
+                   "period", "scheme", "scheme_hash"]
+
+
+def _metrics(args) -> int:
+    try:
+        scheme = load_scheme(args.scheme)
+        table = ranking(connect(args.db), scheme, args.period, args.level)
+    except ValueError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    table = table[[c for c in _METRIC_COLUMNS if c in table.columns]]
+    if args.json:
+        for record in json.loads(table.to_json(orient="records", force_ascii=False)):
+            print(json.dumps(record, ensure_ascii=False))
+        return 0
+    print(f"考核周期 {args.period} · 考评方案 {scheme.title}（{scheme.content_hash}）")
+    shown = table[["peer_group", "unit", "orders", "callbacks", "response_rate", "resolution_rate",
+                   "satisfaction_rate", "score", "rank", "status"]].rename(columns=COLUMN_LABELS)
+    print(shown.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     return 0
 
 

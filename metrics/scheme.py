@@ -91,8 +91,9 @@ class Scheme:
         """Peer groups in the order the scheme file lists them (the order reports show them in)."""
         return tuple(dict.fromkeys([*self.peer_groups.values(), self.unknown_group]))
 
-    def peer_group_of(self, unit_type: str | None) -> str:
-        return self.peer_groups.get(unit_type, self.unknown_group) if unit_type else self.unknown_group
+    def peer_group_of(self, unit_type: object) -> str:
+        """The peer group of a unit type (or handler type); a missing type gives the unknown group."""
+        return self.peer_groups.get(unit_type, self.unknown_group) if isinstance(unit_type, str) else self.unknown_group
 
     def top_n_for(self, group: str) -> int:
         return self.top_n_by_group.get(group, self.top_n)

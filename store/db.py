@@ -56,3 +56,11 @@ def setting(engine: Engine, key: str) -> str | None:
 
 def active_profile(engine: Engine) -> CityProfile:
     return load_profile(setting(engine, "profile") or DEFAULT_PROFILE)
+
+
+def set_setting(engine: Engine, key: str, value: str) -> None:
+    with engine.begin() as conn:
+        if conn.execute(select(meta.c.key).where(meta.c.key == key)).first():
+            conn.execute(meta.update().where(meta.c.key == key).values(value=value))
+        else:
+            conn.execute(meta.insert().values(key=key, value=value))

@@ -115,9 +115,7 @@ def _merged(conn: Connection, rows: pd.DataFrame) -> tuple[int, int]:
                   prefixes=["TEMPORARY"])
     stage.create(conn)
     try:
-        records = rows.astype(object).where(rows.notna(), None).to_dict("records")
-        for start in range(0, len(records), _BATCH):
-            conn.execute(insert(stage), records[start:start + _BATCH])
+        _staged(conn, rows[list(ORDER_COLUMNS)])
         changed = orders.c.row_hash != stage.c.row_hash
         updated = conn.execute(
             update(orders).where(orders.c.order_id == stage.c.order_id, changed).values(
@@ -126,17 +124,53 @@ def _merged(conn: Connection, rows: pd.DataFrame) -> tuple[int, int]:
                  "received_day": stage.c.received_day})).rowcount
         new = select(*(stage.c[c] for c in ORDER_COLUMNS)).where(
             ~exists().where(orders.c.order_id == stage.c.order_id))
-        inserted = conn.execute(insert(orders).from_select(ORDER_COLUMNS, new)).rowcount
+        # Without preserve_rowcount SQLAlchemy 2.1 reports -1 for INSERT ... SELECT (psycopg at least).
+        inserted = conn.execute(insert(orders).from_select(ORDER_COLUMNS, new)
+                                .execution_options(preserve_rowcount=True)).rowcount
     finally:
         stage.drop(conn)
     return inserted, updated
+
+
+def _staged(conn: Connection, rows: pd.DataFrame) -> None:
+    """Rows into the staging table by each engine's bulk path: COPY on PostgreSQL, executemany on SQLite."""
+    columns = ", ".join(rows.columns)
+    if conn.dialect.name == "postgresql":
+        cursor = conn.connection.driver_connection.cursor()
+        with cursor.copy(f"COPY upload_stage ({columns}) FROM STDIN") as copy:
+            for row in _python_values(rows):
+                copy.write_row(row)
+        return
+    placeholders = ", ".join("?" * len(rows.columns))
+    values = _python_values(_sqlite_storage(rows))
+    for start in range(0, len(values), _BATCH):
+        conn.exec_driver_sql(f"INSERT INTO upload_stage ({columns}) VALUES ({placeholders})",
+                             values[start:start + _BATCH])
+
+
+def _sqlite_storage(rows: pd.DataFrame) -> pd.DataFrame:
+    """Values as SQLAlchemy itself stores them in SQLite (so its own reads and comparisons agree)."""
+    out = rows.copy()
+    for column in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[column]):
+            out[column] = out[column].dt.strftime("%Y-%m-%d %H:%M:%S.%f")
+    for column in ("received_day", "closed_day"):
+        out[column] = out[column].astype("string")
+    return out
+
+
+def _python_values(rows: pd.DataFrame) -> list[tuple]:
+    """Rows as DBAPI parameters: pandas' missing values become None."""
+    columns = [rows[c].astype(object).where(rows[c].notna(), None).tolist() for c in rows.columns]
+    return list(zip(*columns))
 
 
 def _quarantine_records(raw: RawTable, mapping: Mapping, problems: pd.DataFrame) -> dict[int, str]:
     """Each rejected row as JSON for the evaluator to correct: mapped columns only, numbers masked."""
     columns = list(dict.fromkeys(s.column for s in mapping.fields.values() if s.column))
     bad = raw.frame[raw.frame["_row"].isin(problems["row"])]
-    masked = bad[columns].apply(masked_text)
+    name = mapping.personal.get("caller_name")  # the caller's own name, reduced to the surname as in orders
+    masked = bad[columns].apply(masked_text, names=bad[name] if name else None)
     return {int(r): json.dumps(rec, ensure_ascii=False)
             for r, rec in zip(bad["_row"], masked.astype(object).where(masked.notna(), "").to_dict("records"))}
 

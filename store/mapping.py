@@ -21,7 +21,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from store.fields import BY_NAME, FIELDS, INVERTED_ALIASES, PERSONAL_ALIASES, REQUIRED, Field, Kind
+from store.fields import BY_NAME, FIELDS, INVERTED_ALIASES, PERSONAL_ALIASES, REQUIRED, Field
 from store.paths import MAPPINGS_DIR
 from store.read import FileError
 

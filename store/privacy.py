@@ -17,7 +17,7 @@ from store.paths import LOCAL_DIR
 
 _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
 _MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?\d{4}[- ]?(\d{4})(?!\d)")
-_LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})[- ]?\d{3,4}(\d{4})(?!\d)")
+_LANDLINE = re.compile(r"(?<!\d)\(?(0\d{2,3})\)?[- ]?\d{3,4}[- ]?(\d{4})(?!\d)")
 
 
 def hash_key() -> bytes:
@@ -39,16 +39,19 @@ def phone_hashes(phones: pd.Series, key: bytes) -> pd.Series:
 
 def masked_text(texts: pd.Series, names: pd.Series | None = None) -> pd.Series:
     """Phone and ID numbers in the text masked; the caller's own name, where known, reduced to its surname."""
-    out = (texts.astype("string")
-           .str.replace(_ID_NUMBER, r"\1********\2", regex=True)
-           .str.replace(_MOBILE, r"\1****\2", regex=True)
-           .str.replace(_LANDLINE, r"\1****\2", regex=True))
+    out = texts.astype("string")
+    # Only texts with a run of 7+ digits can hold a number worth masking: the regexes run on those alone.
+    numbered = out.str.contains(r"\d{7}", regex=True).fillna(False)
+    if numbered.any():
+        out[numbered] = (out[numbered]
+                         .str.replace(_ID_NUMBER, r"\1********\2", regex=True)
+                         .str.replace(_MOBILE, r"\1****\2", regex=True)
+                         .str.replace(_LANDLINE, r"\1****\2", regex=True))
     if names is None:
         return out
-    frame = pd.DataFrame({"text": out, "name": names.astype("string").str.strip()})
-    has_name = frame["name"].str.len().fillna(0).ge(2) & frame["text"].notna()
-    frame.loc[has_name, "text"] = [
-        text.replace(name, name[0] + "*" * (len(name) - 1))
-        for text, name in zip(frame.loc[has_name, "text"], frame.loc[has_name, "name"])
-    ]
-    return frame["text"]
+    names = names.astype("string").str.strip()
+    has_name = (names.str.len().fillna(0) >= 2) & out.notna()
+    has_name[has_name] = [name in text for text, name in zip(out[has_name], names[has_name])]
+    out[has_name] = [text.replace(name, name[0] + "*" * (len(name) - 1))
+                     for text, name in zip(out[has_name], names[has_name])]
+    return out

@@ -57,7 +57,7 @@ def load_profile(key_or_path: str) -> CityProfile:
         known = ", ".join(sorted(p.name for p in PROFILES_DIR.iterdir() if p.is_dir()))
         raise ValueError(f"找不到城市档案「{key_or_path}」。可用：{known}，或 {OPEN}（不校验单位名称）")
     config = tomllib.loads((folder / "profile.toml").read_text(encoding="utf-8"))
-    read = lambda name: pd.read_csv(folder / config[name], dtype={"code": str})  # noqa: E731
+    read = lambda name: pd.read_csv(folder / config[name], dtype={"code": str})
     bbox = config.get("bbox")
     return CityProfile(
         key=folder.name, name=config["name"], districts=read("districts"), townships=read("townships"),

@@ -17,7 +17,7 @@ COUNT_COLUMNS = ("orders", "closed", "callbacks", "answered", "contacted", "reso
 
 def _count_expressions() -> list:
     valid = orders.c.callback_valid.is_(True)
-    one = lambda cond: func.sum(case((cond, 1), else_=0))  # noqa: E731
+    one = lambda cond: func.sum(case((cond, 1), else_=0))
     answered = or_(orders.c.contacted.is_not(None), orders.c.resolved.is_not(None),
                    orders.c.satisfaction.is_not(None))
     return [
@@ -92,6 +92,8 @@ def quarantined_rows(engine: Engine, upload_id: int) -> pd.DataFrame:
 def populations(engine: Engine) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(districts, townships) of the active profile, with populations the evaluator uploaded taking precedence."""
     profile = active_profile(engine)
+    if profile.is_open:
+        return _units_named_in_orders(engine)
     with engine.connect() as conn:
         uploaded = pd.DataFrame(conn.execute(select(unit_population)).mappings().all(),
                                 columns=list(unit_population.c.keys()))
@@ -103,3 +105,14 @@ def populations(engine: Engine) -> tuple[pd.DataFrame, pd.DataFrame]:
         merged = frame.merge(given[[*keys, "population"]], on=keys, how="left", suffixes=("", "_uploaded"))
         frame["population"] = merged["population_uploaded"].fillna(merged["population"]).to_numpy()
     return districts, townships
+
+
+def _units_named_in_orders(engine: Engine) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Without a city profile the units are those the orders name; populations are unknown."""
+    query = select(orders.c.district, orders.c.township).distinct()
+    with engine.connect() as conn:
+        pairs = pd.DataFrame(conn.execute(query).all(), columns=["district", "name"])
+    districts = pd.DataFrame({"name": sorted(pairs["district"].unique())}).assign(code=None, population=float("nan"))
+    townships = pairs.dropna().sort_values(["district", "name"]).assign(code=None, unit_type=None,
+                                                                        population=float("nan"))
+    return districts, townships.reset_index(drop=True)

@@ -52,6 +52,8 @@ def decode(data: bytes) -> tuple[str, str]:
 def _read_csv_text(text: str) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
     if "\x00" in text:
         raise FileError("文件含有空字符（NUL），不是有效的 CSV 文本文件。")
+    if len({len(row) for row in csv.reader(io.StringIO(text)) if row}) > 1:  # pandas pads short rows silently
+        return _read_ragged_csv(text)
     try:
         # Blank lines are kept while reading so that the index still counts the file's rows.
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False)

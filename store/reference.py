@@ -31,6 +31,9 @@ def load_population(engine: Engine, data: bytes, file_name: str, source: str = "
     if not bad.empty:
         row = bad.iloc[0]
         raise FileError(f"第 {row['row']} 行「{cols['population']}」不是正数，人口表未导入。")
+    repeated = frame[frame.duplicated(["district", "unit"])]  # would break the table's primary key
+    if not repeated.empty:
+        raise FileError(f"第 {repeated.iloc[0]['row']} 行与前面某行是同一单位，人口表未导入。")
     _check_units(frame, engine)
     frame["level"] = frame["unit"].map(lambda u: "township" if u else "district")
     frame.loc[frame["level"] == "district", "unit"] = frame["district"]
@@ -73,6 +76,11 @@ def load_boundaries(engine: Engine, data: bytes, name_property: str = "name",
             raise FileError(f"第 {number} 个要素缺少属性「{name_property}」或不是多边形，边界未导入。")
         rows.append({"level": "township", "name": str(props[name_property]),
                      "district": str(props.get(district_property, "")), "geometry": json.dumps(geometry)})
+    if not rows:
+        raise FileError("文件中没有任何要素，边界未导入。")
+    keys = [(r["district"], r["name"]) for r in rows]  # the table's primary key
+    if len(set(keys)) < len(keys):
+        raise FileError("同一街乡镇出现在多个要素中：请合并为一个 MultiPolygon 要素，边界未导入。")
     with engine.begin() as conn:
         conn.execute(delete(boundaries).where(boundaries.c.level == "township"))
         conn.execute(insert(boundaries), rows)

@@ -81,7 +81,7 @@ def checked_orders(raw: pd.DataFrame, mapping: Mapping, profile: CityProfile,
     _check_units(out, mapping, rows, problems, profile)
     _check_coordinates(out, mapping, rows, problems, profile)
     _check_duplicates(out, mapping, rows, problems)
-    _fill_defaults(out, profile)
+    _fill_defaults(out)
     found = problems.frame()
     good = ~rows.isin(found["row"])
     orders = out[good].copy()
@@ -115,10 +115,10 @@ def _converted(name: str, kind: Kind, text: pd.Series, source: FieldSource, day_
     if kind is Kind.ENUM:
         choices = BY_NAME[name].choices
         words = {normalise(c): c for c in choices} | _ENUM_WORDS.get(name, {}) | source.values
-        value = text.map(lambda t: words.get(normalise(t)) if pd.notna(t) else pd.NA).astype("string")
+        value = _each_distinct(text, lambda t: words.get(normalise(t), pd.NA)).astype("string")
         return value, text.notna() & value.isna(), f"取值无效，应为：{'/'.join(choices)}"
     if source.values:
-        text = text.map(lambda t: source.values.get(normalise(t), t) if pd.notna(t) else t).astype("string")
+        text = _each_distinct(text, lambda t: source.values.get(normalise(t), t)).astype("string")
     return text, pd.Series(False, index=text.index), ""
 
 
@@ -151,8 +151,6 @@ def _booleans(name: str, text: pd.Series, source: FieldSource) -> pd.Series:
     extra = {k: normalise(v) in _TRUE for k, v in source.values.items()}
 
     def one(t):
-        if pd.isna(t):
-            return pd.NA
         key = normalise(t)
         if key in extra:
             return extra[key]
@@ -162,7 +160,13 @@ def _booleans(name: str, text: pd.Series, source: FieldSource) -> pd.Series:
             return (key in _TRUE) != source.inverted
         return pd.NA
 
-    return text.map(one).astype("boolean")
+    return _each_distinct(text, one).astype("boolean")
+
+
+def _each_distinct(text: pd.Series, translate) -> pd.Series:
+    """translate() applied once per distinct value: a column of a million cells has a handful of them."""
+    distinct = text.dropna().unique()
+    return text.map(dict(zip(distinct, map(translate, distinct))))
 
 
 def _check_dates(out: pd.DataFrame, mapping: Mapping, rows: pd.Series, problems: _Problems, now) -> None:
@@ -185,7 +189,7 @@ def _check_units(out: pd.DataFrame, mapping: Mapping, rows: pd.Series, problems:
     district = out["district"]
     unknown = district.notna() & ~district.isin(districts)
     problems.add(unknown, rows, _label(mapping, "district"), district,
-                 district.map(lambda d: _unknown_reason("区", d, districts)))
+                 _each_distinct(district.where(unknown), lambda d: _unknown_reason("区", d, districts)))
     township, pairs = out["township"], profile.townships
     known_pair = pd.MultiIndex.from_frame(pairs[["district", "name"]])
     here = pd.MultiIndex.from_arrays([district.fillna(""), township.fillna("")])
@@ -224,22 +228,22 @@ def _check_duplicates(out: pd.DataFrame, mapping: Mapping, rows: pd.Series, prob
     ids = out["order_id"]
     repeated = ids.notna() & ids.duplicated(keep="first")
     if repeated.any():
-        first_row = rows.groupby(ids).transform("first")
+        first_row = rows.groupby(ids, dropna=False).transform("first")  # NA ids would make it float
         reason = "与第 " + first_row.astype(str) + " 行的工单编号重复"
         problems.add(repeated, rows, _label(mapping, "order_id"), ids, reason)
 
 
-def _fill_defaults(out: pd.DataFrame, profile: CityProfile) -> None:
+def _fill_defaults(out: pd.DataFrame) -> None:
     """What an export may leave implicit: who handled the order, whether its callback counts."""
     handler_given = out["handler"].notna()
     out["handler"] = out["handler"].fillna(out["township"]).fillna(out["district"])
-    out["handler_type"] = out["handler_type"].fillna(_inferred_handler_type(out, handler_given, profile))
+    out["handler_type"] = out["handler_type"].fillna(_inferred_handler_type(out, handler_given))
     answered = out[["contacted", "resolved"]].notna().any(axis=1) | out["satisfaction"].notna()
     out["callback_valid"] = out["callback_valid"].fillna(answered)
     out["excluded"] = out["excluded"].fillna(False)
 
 
-def _inferred_handler_type(out: pd.DataFrame, handler_given: pd.Series, profile: CityProfile) -> pd.Series:
+def _inferred_handler_type(out: pd.DataFrame, handler_given: pd.Series) -> pd.Series:
     """A named handler is a township, district, company or city department by its name; none means the place."""
     handler = out["handler"].fillna("")
     kinds = np.select(

@@ -1,0 +1,24 @@
+"""接诉即办考评看板 — entry point: navigation over pages/, the shared sidebar, one cached engine.
+
+    streamlit run app.py
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import data
+from ui.filters import sidebar_filters
+
+st.set_page_config(page_title="接诉即办考评看板", page_icon="📞", layout="wide")
+
+PAGES = [
+    st.Page("pages/overview.py", title="总览", icon="📊", default=True, url_path="overview"),
+    st.Page("pages/upload.py", title="数据上传", icon="📤", url_path="upload"),
+]
+
+navigation = st.navigation(PAGES)
+st.sidebar.title("接诉即办考评看板")
+st.session_state["filters"] = sidebar_filters()
+if data.is_synthetic():
+    st.sidebar.warning("当前数据为**合成示例数据**，并非真实工单，仅供演示。")
+navigation.run()

@@ -1,0 +1,86 @@
+import dataclasses
+import math
+
+import pandas as pd
+import pytest
+
+from metrics.config import load_time_limits
+from metrics.timeliness import default_limit_hours, order_deadlines, timeliness_table
+
+T = pd.Timestamp
+NaT = pd.NaT
+AS_OF = T("2025-03-10 00:00")
+
+
+@pytest.fixture
+def limits():
+    return load_time_limits()
+
+
+@pytest.fixture
+def orders():
+    received = T("2025-03-01 08:00")
+    rows = [
+        # district, urgency, category1, category2, deadline_at, time_limit_hours, contacted_at, closed_at
+        ("东城区", pd.NA, "住房", "物业管理", T("2025-03-02 08:00"), float("nan"), T("2025-03-01 10:00"), T("2025-03-01 20:00")),
+        ("东城区", pd.NA, "住房", "物业管理", NaT, 48.0, T("2025-03-01 12:00"), T("2025-03-04 08:00")),
+        ("东城区", "特急", "城乡建设", "违法建设", NaT, float("nan"), T("2025-03-01 09:00"), NaT),
+        ("东城区", pd.NA, "公共服务", "供暖", NaT, float("nan"), T("2025-03-02 20:00"), T("2025-03-02 07:00")),
+        ("东城区", pd.NA, "城乡建设", "违法建设", NaT, float("nan"), NaT, NaT),
+        ("东城区", pd.NA, pd.NA, pd.NA, NaT, float("nan"), NaT, NaT),
+    ]
+    frame = pd.DataFrame(rows, columns=["district", "urgency", "category1", "category2", "deadline_at",
+                                        "time_limit_hours", "contacted_at", "closed_at"])
+    frame.insert(1, "received_at", received)
+    later = pd.DataFrame({"district": ["西城区"], "received_at": [T("2025-03-09 08:00")], "urgency": [pd.NA],
+                          "category1": [pd.NA], "category2": [pd.NA], "deadline_at": [NaT],
+                          "time_limit_hours": [float("nan")], "contacted_at": [NaT], "closed_at": [NaT]})
+    return pd.concat([frame, later], ignore_index=True)
+
+
+def test_default_limits_take_the_strictest_matching_rule(orders, limits):
+    # 物业管理: no rule -> 一般 168 h; 特急 + 违法建设 (复杂): min(2, 360); 供暖: 紧急 24 h; 违法建设: 复杂 360 h
+    assert default_limit_hours(orders, limits).tolist() == [168, 168, 2, 24, 360, 168, 168]
+
+
+def test_deadline_precedence(orders, limits):
+    assert order_deadlines(orders, limits).tolist() == [
+        T("2025-03-02 08:00"),  # the order's own deadline
+        T("2025-03-03 08:00"),  # received + its 48 h limit
+        T("2025-03-01 10:00"),  # + 2 h (特急)
+        T("2025-03-02 08:00"),  # + 24 h (供暖)
+        T("2025-03-16 08:00"),  # + 360 h (违法建设)
+        T("2025-03-08 08:00"),  # + 168 h (default)
+        T("2025-03-16 08:00"),  # 西城区: 03-09 08:00 + 168 h
+    ]
+
+
+def test_timeliness_by_hand(orders, limits):
+    out = timeliness_table(orders, ["district"], limits, AS_OF).set_index("district")
+    east = out.loc["东城区"]
+    # contact due: orders 1–4 (contacted) and 6 (deadline passed); 5 is still within its 15 days
+    assert (east["contact_due"], east["contacted_on_time"]) == (5, 3)  # 1, 2, 3 on time; 4 late; 6 never
+    assert east["on_time_contact_rate"] == pytest.approx(0.6)  # 3 / 5
+    assert (east["close_due"], east["closed_on_time"]) == (5, 2)  # 1 and 4 on time
+    assert east["on_time_close_rate"] == pytest.approx(0.4)  # 2 / 5
+    assert (east["closed_late"], east["open_overdue"], east["overdue"]) == (1, 2, 3)  # 2 late; 3 and 6 open past due
+    # hours to contact 2, 4, 1, 36 -> sorted 1, 2, 4, 36: median (2 + 4) / 2 = 3; p90 at 0.9 × 3 = 2.7: 4 + 0.7 × 32 = 26.4
+    assert (east["contact_hours_median"], east["contact_hours_p90"]) == (3.0, pytest.approx(26.4))
+    # hours to close 12, 72, 23 -> sorted 12, 23, 72: median 23; p90 at 0.9 × 2 = 1.8: 23 + 0.8 × 49 = 62.2
+    assert (east["close_hours_median"], east["close_hours_p90"]) == (23.0, pytest.approx(62.2))
+    west = out.loc["西城区"]  # nothing due yet: no data rather than 0
+    assert west["orders"] == 1 and west["overdue"] == 0
+    assert math.isnan(west["on_time_contact_rate"]) and math.isnan(west["on_time_close_rate"])
+    assert math.isnan(west["contact_hours_median"])
+
+
+def test_contact_limit_from_config(orders, limits):
+    capped = dataclasses.replace(limits, contact_hours=24.0)
+    east = timeliness_table(orders, ["district"], capped, AS_OF).set_index("district").loc["东城区"]
+    # contact now due within 24 h: order 5 (deadline 03-02 08:00) is due and missed; 1–3 still on time, 4 late
+    assert (east["contact_due"], east["contacted_on_time"]) == (6, 3)
+
+
+def test_unknown_level_in_config_is_refused(limits):
+    with pytest.raises(ValueError, match="未定义的时限级别"):
+        dataclasses.replace(limits, default_level="超长")

@@ -1,0 +1,49 @@
+"""Chinese number formats and downloads."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import streamlit as st
+
+NO_DATA = "无数据"
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def pct(value: float | None, digits: int = 1) -> str:
+    """0.934 -> "93.4%"; a missing rate reads 无数据, never 0%."""
+    if value is None or pd.isna(value):
+        return NO_DATA
+    return f"{value * 100:.{digits}f}%"
+
+
+def count(value: float | None) -> str:
+    """12345 -> "12,345"; 1,234,567 -> "123.5万"."""
+    if value is None or pd.isna(value):
+        return NO_DATA
+    if abs(value) >= 1_000_000:
+        return f"{value / 10_000:.1f}万"
+    return f"{value:,.0f}"
+
+
+def number(value: float | None, digits: int = 1) -> str:
+    if value is None or pd.isna(value) or (isinstance(value, float) and math.isinf(value)):
+        return NO_DATA
+    return f"{value:.{digits}f}"
+
+
+def safe_for_spreadsheet(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula are prefixed with an apostrophe."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            text = out[column].astype("string")
+            risky = text.str.startswith(_FORMULA_START).fillna(False)
+            out[column] = text.mask(risky, "'" + text)
+    return out
+
+
+def download_button(frame: pd.DataFrame, file_name: str, label: str = "下载表格（CSV）") -> None:
+    """CSV with a BOM so that Excel opens the Chinese correctly."""
+    csv = safe_for_spreadsheet(frame).to_csv(index=False).encode("utf-8-sig")
+    st.download_button(label, csv, file_name=file_name, mime="text/csv", key=f"download-{file_name}-{label}")
