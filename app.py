@@ -9,15 +9,18 @@ import streamlit as st
 from ui import data
 from ui.filters import sidebar_filters
 
-st.set_page_config(page_title="接诉即办考评看板", page_icon="📞", layout="wide")
+st.set_page_config(page_title="接诉即办考评看板", page_icon=":material/call:", layout="wide")
 
 PAGES = [
-    st.Page("pages/overview.py", title="总览", icon="📊", default=True, url_path="overview"),
-    st.Page("pages/upload.py", title="数据上传", icon="📤", url_path="upload"),
+    st.Page("pages/overview.py", title="总览", icon=":material/dashboard:", default=True, url_path="overview"),
+    st.Page("pages/upload.py", title="数据上传", icon=":material/upload_file:", url_path="upload"),
 ]
 
 navigation = st.navigation(PAGES)
 st.sidebar.title("接诉即办考评看板")
+if data.should_load_demo():
+    with st.spinner("首次启动：正在生成并导入一年的合成示例数据（约半分钟）……"):
+        data.load_demo()
 st.session_state["filters"] = sidebar_filters()
 if data.is_synthetic():
     st.sidebar.warning("当前数据为**合成示例数据**，并非真实工单，仅供演示。")

@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from figures import ranking
+from figures.overview import ranking
 from metrics import COLUMN_LABELS, load_scheme
 from metrics.config import DEFAULT_SCHEME
 from store.db import connect

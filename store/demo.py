@@ -604,7 +604,10 @@ def _with_defects(sample: pd.DataFrame) -> pd.DataFrame:
     return f
 
 
-def load_demo(engine: Engine, n: int = 200_000, seed: int = 2025) -> IngestResult:
+DEFAULT_ORDERS = 200_000
+
+
+def load_demo(engine: Engine, n: int = DEFAULT_ORDERS, seed: int = 2025) -> IngestResult:
     """The demo year loaded through the same ingestion as a real upload; the database is marked synthetic."""
     csv = demo_orders(n, seed).to_csv(index=False).encode("utf-8")
     result = ingest_file(engine, csv, f"合成示例数据_{n}条_seed{seed}.csv", user="示例数据（合成）")

@@ -40,8 +40,8 @@ def phone_hashes(phones: pd.Series, key: bytes) -> pd.Series:
 def masked_text(texts: pd.Series, names: pd.Series | None = None) -> pd.Series:
     """Phone and ID numbers in the text masked; the caller's own name, where known, reduced to its surname."""
     out = texts.astype("string")
-    # Only texts with a run of 7+ digits can hold a number worth masking: the regexes run on those alone.
-    numbered = out.str.contains(r"\d{7}", regex=True).fillna(False)
+    # Every number masked below holds 3 digits, an optional - or space, 4 digits: the regexes run on those alone.
+    numbered = out.str.contains(r"\d{3}[- ]?\d{4}", regex=True).fillna(False)
     if numbered.any():
         out[numbered] = (out[numbered]
                          .str.replace(_ID_NUMBER, r"\1********\2", regex=True)

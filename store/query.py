@@ -6,13 +6,12 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import Engine, and_, case, desc, func, or_, select
 
+from metrics.rates import COUNT_COLUMNS  # the contract: metrics/ consumes exactly these counts
 from store.db import active_profile
 from store.tables import orders, quarantine, unit_population, uploads
 
 GROUP_KEYS = ("district", "township", "handler", "handler_type", "request_type", "category1",
               "category2", "channel", "urgency", "qiyou_tag")
-COUNT_COLUMNS = ("orders", "closed", "callbacks", "answered", "contacted", "resolved", "satisfied",
-                 "basic_satisfied", "dissatisfied")
 
 
 def _count_expressions() -> list:
@@ -116,3 +115,65 @@ def _units_named_in_orders(engine: Engine) -> tuple[pd.DataFrame, pd.DataFrame]:
     townships = pairs.dropna().sort_values(["district", "name"]).assign(code=None, unit_type=None,
                                                                         population=float("nan"))
     return districts, townships.reset_index(drop=True)
+
+
+ORDER_LIST_COLUMNS = ("order_id", "received_at", "district", "township", "community", "handler", "handler_type",
+                      "request_type", "category1", "category2", "category3", "channel", "urgency", "status",
+                      "title", "content", "reply", "deadline_at", "contacted_at", "closed_at", "callback_valid",
+                      "contacted", "resolved", "satisfaction", "excluded", "exclude_reason")
+
+
+def order_list(engine: Engine, start: date, end: date, district: str | None = None, township: str | None = None,
+               order_id: str | None = None, category1: str | None = None, limit: int = 500) -> pd.DataFrame:
+    """Orders of a scope and period, newest first (at most `limit`); with order_id, that order wherever it is.
+
+    Texts were masked at ingestion and the phone is only a hash, which is not returned.
+    """
+    cols = [orders.c[c] for c in ORDER_LIST_COLUMNS]
+    if order_id:
+        conditions = [orders.c.order_id == order_id.strip()]
+    else:
+        conditions = [orders.c.received_day.between(start, end), *_scope(district, township)]
+        if category1:
+            conditions.append(orders.c.category1 == category1)
+    query = select(*cols).where(*conditions).order_by(desc(orders.c.received_at)).limit(limit)
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(query).all(), columns=list(ORDER_LIST_COLUMNS))
+
+
+def location_grid(engine: Engine, start: date, end: date, by: list[str], cell_degrees: float = 0.01,
+                  district: str | None = None, township: str | None = None) -> pd.DataFrame:
+    """Orders with coordinates counted per (*by, grid cell): lon/lat are the cell's centre.
+
+    The heat map draws these cells, and a township's median location is taken from its cells, so no
+    page ever pulls individual orders' coordinates.
+    """
+    keys = [orders.c[k] for k in by]
+    lon_cell = func.floor(orders.c.lon / cell_degrees).label("lon_cell")
+    lat_cell = func.floor(orders.c.lat / cell_degrees).label("lat_cell")
+    query = (select(*keys, lon_cell, lat_cell, func.count().label("orders"))
+             .where(orders.c.received_day.between(start, end), orders.c.lat.is_not(None), *_scope(district, township))
+             .group_by(*keys, lon_cell, lat_cell))
+    with engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(query).all(), columns=[*by, "lon_cell", "lat_cell", "orders"])
+    frame["lon"] = (frame.pop("lon_cell").astype(float) + 0.5) * cell_degrees
+    frame["lat"] = (frame.pop("lat_cell").astype(float) + 0.5) * cell_degrees
+    return frame
+
+
+ORDER_TIME_COLUMNS = ("order_id", "district", "township", "handler", "handler_type", "request_type", "category1",
+                      "category2", "urgency", "received_at", "contacted_at", "closed_at", "deadline_at",
+                      "time_limit_hours")
+
+
+def order_times(engine: Engine, start: date, end: date, district: str | None = None,
+                township: str | None = None) -> pd.DataFrame:
+    """One row per order of the period with the times timeliness is measured from."""
+    query = select(*(orders.c[c] for c in ORDER_TIME_COLUMNS)).where(
+        orders.c.received_day.between(start, end), *_scope(district, township))
+    with engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(query).all(), columns=list(ORDER_TIME_COLUMNS))
+    for column in ("received_at", "contacted_at", "closed_at", "deadline_at"):
+        frame[column] = pd.to_datetime(frame[column])
+    frame["time_limit_hours"] = pd.to_numeric(frame["time_limit_hours"])
+    return frame

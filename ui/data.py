@@ -2,13 +2,17 @@
 changes after every upload, so a new file shows at once and nothing else is recomputed."""
 from __future__ import annotations
 
+import importlib
+import os
 from datetime import date
 
 import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from store import query
+from metrics.config import load_scheme
+from metrics.scheme import Scheme
+from store import demo, query
 from store.db import active_profile, connect, setting
 from store.profile import CityProfile
 
@@ -45,3 +49,25 @@ def profile() -> CityProfile:
 
 def is_synthetic() -> bool:
     return setting(engine(), "synthetic") == "1"
+
+
+def should_load_demo() -> bool:
+    """The embedded database of a first start is filled with the demo city; a configured one never is."""
+    return not os.environ.get("DATABASE_URL") and query.day_range(engine()) is None
+
+
+def load_demo() -> None:
+    demo.load_demo(engine(), int(os.environ.get("DEMO_ORDERS", demo.DEFAULT_ORDERS)))
+
+
+@st.cache_data(show_spinner="正在计算……")
+def _figure(name: str, scheme: str, scheme_hash: str, data_version: int, kwargs: tuple) -> pd.DataFrame:
+    module, function = name.rsplit(".", 1)
+    return getattr(importlib.import_module(f"figures.{module}"), function)(engine(), load_scheme(scheme),
+                                                                          **dict(kwargs))
+
+
+def figure(name: str, scheme: Scheme, **kwargs) -> pd.DataFrame:
+    """A table from figures/ ("module.function"), cached on its arguments, the scheme's content and
+    the data version. Every figures function takes (engine, scheme, **kwargs)."""
+    return _figure(name, scheme.name, scheme.content_hash, version(), tuple(sorted(kwargs.items())))
