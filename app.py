@@ -11,9 +11,11 @@ from ui.filters import sidebar_filters
 
 st.set_page_config(page_title="接诉即办考评看板", page_icon=":material/call:", layout="wide")
 
+# URL paths differ from the file names on purpose: Streamlit still routes a first request for a file
+# stem in pages/ (e.g. /upload) straight to that file, skipping this entry script and its sidebar.
 PAGES = [
-    st.Page("pages/overview.py", title="总览", icon=":material/dashboard:", default=True, url_path="overview"),
-    st.Page("pages/upload.py", title="数据上传", icon=":material/upload_file:", url_path="upload"),
+    st.Page("pages/overview.py", title="总览", icon=":material/dashboard:", default=True, url_path="zonglan"),
+    st.Page("pages/upload.py", title="数据上传", icon=":material/upload_file:", url_path="shangchuan"),
 ]
 
 navigation = st.navigation(PAGES)

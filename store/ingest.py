@@ -53,39 +53,71 @@ class IngestResult:
                 f"未变 {self.unchanged}），拒收 {self.rejected} 行。")
 
 
-def ingest_file(engine: Engine, data: bytes, file_name: str, mapping: str | None = None,
+@dataclass
+class Prepared:
+    """A file read, mapped, validated and masked, not yet written: what the upload page previews."""
+
+    file_name: str
+    sha256: str
+    raw: RawTable = field(repr=False)
+    mapping: Mapping = field(repr=False)
+    rows: pd.DataFrame = field(repr=False)  # as the orders table will hold them
+    problems: pd.DataFrame = field(repr=False)
+
+    def result(self) -> IngestResult:
+        read = len(self.raw.frame) + len(self.raw.ragged)
+        result = IngestResult(0, self.file_name, read, len(self.rows), self.problems["row"].nunique(),
+                              mapping=self.mapping.name, encoding=self.raw.encoding, problems=self.problems)
+        assert result.read == result.accepted + result.rejected, "rows read must equal accepted + rejected"
+        return result
+
+
+def ingest_file(engine: Engine, data: bytes, file_name: str, mapping: str | dict | None = None,
                 user: str = "命令行", now: pd.Timestamp | None = None) -> IngestResult:
     """Load one file; raises FileError (nothing written) when the file cannot be read at all."""
-    sha = hashlib.sha256(data).hexdigest()
-    earlier = _earlier_upload(engine, sha)
+    earlier = earlier_upload(engine, data)
     if earlier is not None:
-        return IngestResult(earlier.id, file_name, earlier.rows_read, earlier.accepted, earlier.rejected,
-                            duplicate_of=earlier.id, mapping=earlier.mapping)
+        return earlier
+    return committed(engine, prepared_file(engine, data, file_name, mapping, now), user)
+
+
+def earlier_upload(engine: Engine, data: bytes) -> IngestResult | None:
+    """The earlier upload of these very bytes, if any: loading it again would change nothing."""
+    sha = hashlib.sha256(data).hexdigest()
+    with engine.connect() as conn:
+        row = conn.execute(select(uploads).where(uploads.c.sha256 == sha).order_by(uploads.c.id)).first()
+    if row is None:
+        return None
+    return IngestResult(row.id, row.file_name, row.rows_read, row.accepted, row.rejected, duplicate_of=row.id,
+                        mapping=row.mapping)
+
+
+def prepared_file(engine: Engine, data: bytes, file_name: str, mapping: str | dict | None = None,
+                  now: pd.Timestamp | None = None) -> Prepared:
+    """Everything short of writing: raises FileError when the file cannot be read at all."""
     raw = read_table(data, file_name)
     resolved = resolve(load_mapping(mapping), [c for c in raw.frame.columns if c != "_row"])
     checked = checked_orders(raw.frame, resolved, active_profile(engine), now)
-    rows = _stored_rows(checked.orders, raw.frame, resolved)
-    problems = _all_problems(raw, checked.problems)
-    result = IngestResult(0, file_name, len(raw.frame) + len(raw.ragged), len(rows),
-                          problems["row"].nunique(), mapping=resolved.name, encoding=raw.encoding,
-                          problems=problems)
-    assert result.read == result.accepted + result.rejected, "rows read must equal accepted + rejected"
+    return Prepared(file_name, hashlib.sha256(data).hexdigest(), raw, resolved,
+                    _stored_rows(checked.orders, raw.frame, resolved), _all_problems(raw, checked.problems))
+
+
+def committed(engine: Engine, prepared: Prepared, user: str) -> IngestResult:
+    """The prepared upload written in one transaction: upload record, merged orders, quarantined rows."""
+    result = prepared.result()
+    rows = prepared.rows.copy()
     with engine.begin() as conn:
         result.upload_id = conn.execute(insert(uploads).values(
-            file_name=file_name, sha256=sha, mapping=resolved.name, rows_read=result.read,
+            file_name=prepared.file_name, sha256=prepared.sha256, mapping=result.mapping, rows_read=result.read,
             accepted=result.accepted, rejected=result.rejected, inserted=0, updated=0,
             uploaded_by=user, uploaded_at=datetime.now()).returning(uploads.c.id)).scalar_one()
         rows["upload_id"] = result.upload_id
         result.inserted, result.updated = _merged(conn, rows)
-        _quarantined(conn, result.upload_id, problems, _quarantine_records(raw, resolved, problems))
+        records = _quarantine_records(prepared.raw, prepared.mapping, prepared.problems)
+        _quarantined(conn, result.upload_id, prepared.problems, records)
         conn.execute(update(uploads).where(uploads.c.id == result.upload_id)
                      .values(inserted=result.inserted, updated=result.updated))
     return result
-
-
-def _earlier_upload(engine: Engine, sha: str):
-    with engine.connect() as conn:
-        return conn.execute(select(uploads).where(uploads.c.sha256 == sha).order_by(uploads.c.id)).first()
 
 
 def _stored_rows(checked: pd.DataFrame, raw: pd.DataFrame, mapping: Mapping) -> pd.DataFrame:

@@ -55,8 +55,11 @@ def _spec(raw: str | dict) -> dict:
     return {"column": raw} if isinstance(raw, str) else dict(raw)
 
 
-def load_mapping(name_or_path: str | None) -> dict:
-    """The mapping's TOML as a dict: a preset name, a file path, or None for header aliases only."""
+def load_mapping(name_or_path: str | dict | None) -> dict:
+    """The mapping's TOML as a dict: a preset name, a file path, a dict already (the upload page's
+    edited mapping), or None for header aliases only."""
+    if isinstance(name_or_path, dict):
+        return name_or_path
     if not name_or_path or name_or_path == DEFAULT:
         return {"name": "自动识别表头"}
     path = Path(name_or_path)

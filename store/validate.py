@@ -65,19 +65,20 @@ def checked_orders(raw: pd.DataFrame, mapping: Mapping, profile: CityProfile,
     rows = raw["_row"].astype("int64")
     problems = _Problems()
     out = pd.DataFrame(index=raw.index)
+    texts: dict[str, pd.Series] = {}  # the cells as written, for messages
     for f in FIELDS:
         source = mapping.fields.get(f.name)
         if source is None:
             out[f.name] = pd.Series(pd.NA, index=raw.index, dtype=_dtype(f.kind))
             continue
-        text = _source_text(raw, source)
+        text = texts[f.name] = _source_text(raw, source)
         label = source.column or f.zh
         value, bad, reason = _converted(f.name, f.kind, text, source, mapping.day_first)
         problems.add(bad, rows, label, text, reason)
         if f.required:
             problems.add(text.isna(), rows, label, text.fillna(""), f"必填字段「{f.zh}」为空")
         out[f.name] = value
-    _check_dates(out, mapping, rows, problems, now)
+    _check_dates(out, texts, mapping, rows, problems, now)
     _check_units(out, mapping, rows, problems, profile)
     _check_coordinates(out, mapping, rows, problems, profile)
     _check_duplicates(out, mapping, rows, problems)
@@ -169,16 +170,15 @@ def _each_distinct(text: pd.Series, translate) -> pd.Series:
     return text.map(dict(zip(distinct, map(translate, distinct))))
 
 
-def _check_dates(out: pd.DataFrame, mapping: Mapping, rows: pd.Series, problems: _Problems, now) -> None:
+def _check_dates(out: pd.DataFrame, texts: dict[str, pd.Series], mapping: Mapping, rows: pd.Series,
+                 problems: _Problems, now: pd.Timestamp) -> None:
     for name in ("received_at", "contacted_at", "closed_at"):
-        value, label = out[name], _label(mapping, name)
-        problems.add(value > now + _FUTURE_TOLERANCE, rows, label, value, "日期晚于当前时间")
-        problems.add(value < _EARLIEST, rows, label, value, "日期早于 2000 年，疑为录入错误")
+        value, label, text = out[name], _label(mapping, name), texts.get(name)
+        problems.add(value > now + _FUTURE_TOLERANCE, rows, label, text, "日期晚于当前时间")
+        problems.add(value < _EARLIEST, rows, label, text, "日期早于 2000 年，疑为录入错误")
     received = out["received_at"]
-    problems.add(out["closed_at"] < received, rows, _label(mapping, "closed_at"), out["closed_at"],
-                 "办结时间早于受理时间")
-    problems.add(out["contacted_at"] < received, rows, _label(mapping, "contacted_at"), out["contacted_at"],
-                 "联系时间早于受理时间")
+    for name, reason in (("closed_at", "办结时间早于受理时间"), ("contacted_at", "联系时间早于受理时间")):
+        problems.add(out[name] < received, rows, _label(mapping, name), texts.get(name), reason)
 
 
 def _check_units(out: pd.DataFrame, mapping: Mapping, rows: pd.Series, problems: _Problems,
@@ -219,9 +219,14 @@ def _check_coordinates(out: pd.DataFrame, mapping: Mapping, rows: pd.Series, pro
     label = _label(mapping, "lat")
     problems.add(lat.isna() != lon.isna(), rows, label, lat.astype("string").fillna(""), "经度、纬度须同时填写")
     lon_min, lat_min, lon_max, lat_max = profile.bbox or (-180, -90, 180, 90)
-    outside = ~(lat.between(lat_min, lat_max) & lon.between(lon_min, lon_max)).fillna(True)
+
+    def inside(la: pd.Series, lo: pd.Series) -> pd.Series:
+        return (la.between(lat_min, lat_max) & lo.between(lon_min, lon_max)).fillna(True)
+
+    outside, swapped = ~inside(lat, lon), inside(lon, lat)
     where = f"{profile.name}范围" if profile.bbox else "有效经纬度范围"
-    problems.add(outside, rows, label, lat.astype("string") + "," + lon.astype("string"), f"坐标不在{where}内")
+    reason = pd.Series(f"坐标不在{where}内", index=lat.index).mask(swapped, f"坐标不在{where}内（纬度、经度可能填反了）")
+    problems.add(outside, rows, label, "纬度 " + lat.astype("string") + "，经度 " + lon.astype("string"), reason)
 
 
 def _check_duplicates(out: pd.DataFrame, mapping: Mapping, rows: pd.Series, problems: _Problems) -> None:
