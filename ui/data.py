@@ -13,38 +13,31 @@ from sqlalchemy import Engine
 from metrics.config import load_scheme
 from metrics.scheme import Scheme
 from store import demo, query
-from store.db import active_profile, connect, setting
-from store.profile import CityProfile
+from store.db import connect, database_url, setting
+
+
+def engine() -> Engine:
+    return _engine(database_url())
 
 
 @st.cache_resource
-def engine() -> Engine:
-    return connect()
+def _engine(url: str) -> Engine:
+    return connect(url)
 
 
-def version() -> int:
-    return query.data_version(engine())
-
-
-@st.cache_data(show_spinner=False)
-def counts(by: tuple[str, ...], start: date, end: date, by_closed_day: bool, district: str | None,
-           township: str | None, data_version: int) -> pd.DataFrame:
-    return query.counts(engine(), list(by), start, end, by_closed_day, district, township)
+def version() -> str:
+    """The cache key of the data: which database, and its latest upload."""
+    return f"{database_url()}#{query.data_version(engine())}"
 
 
 @st.cache_data(show_spinner=False)
-def day_range(data_version: int) -> tuple[date, date] | None:
+def day_range(data_version: str) -> tuple[date, date] | None:
     return query.day_range(engine())
 
 
 @st.cache_data(show_spinner=False)
-def populations(data_version: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def populations(data_version: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     return query.populations(engine())
-
-
-@st.cache_resource
-def profile() -> CityProfile:
-    return active_profile(engine())
 
 
 def is_synthetic() -> bool:
@@ -61,7 +54,7 @@ def load_demo() -> None:
 
 
 @st.cache_data(show_spinner="正在计算……")
-def _figure(name: str, scheme: str, scheme_hash: str, data_version: int, kwargs: tuple) -> pd.DataFrame:
+def _figure(name: str, scheme: str, scheme_hash: str, data_version: str, kwargs: tuple) -> pd.DataFrame:
     module, function = name.rsplit(".", 1)
     return getattr(importlib.import_module(f"figures.{module}"), function)(engine(), load_scheme(scheme),
                                                                           **dict(kwargs))
