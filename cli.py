@@ -13,9 +13,6 @@ import json
 import sys
 from pathlib import Path
 
-from figures.overview import ranking
-from metrics import COLUMN_LABELS, load_scheme
-from metrics.config import DEFAULT_SCHEME
 from store.db import connect
 from store.ingest import IngestResult, ingest_file
 from store.mapping import load_mapping
@@ -29,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args)
     except FileError as exc:
         print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
+        print(f"错误：找不到文件「{exc.filename}」。", file=sys.stderr)
         return 2
 
 
@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     metrics.add_argument("--period", required=True, help="考核周期，如 2025-03")
     metrics.add_argument("--level", choices=["district", "street", "unit"], default="district",
                          help="district 区；street 街乡镇；unit 承办单位")
-    metrics.add_argument("--scheme", default=DEFAULT_SCHEME, help="考评方案（data/schemes/ 中的文件名）")
+    metrics.add_argument("--scheme", help="考评方案（data/schemes/ 中的文件名；默认为默认方案）")
     metrics.add_argument("--json", action="store_true", help="每个单位输出一行 JSON")
     metrics.set_defaults(run=_metrics)
 
@@ -119,8 +119,11 @@ _METRIC_COLUMNS = ["peer_group", "unit", "district", "township", "handler_type",
 
 
 def _metrics(args) -> int:
+    from figures.overview import ranking  # metrics and scipy load only for the commands that compute
+    from metrics import COLUMN_LABELS, load_scheme
+
     try:
-        scheme = load_scheme(args.scheme)
+        scheme = load_scheme(args.scheme) if args.scheme else load_scheme()
         table = ranking(connect(args.db), scheme, args.period, args.level)
     except ValueError as exc:
         print(f"错误：{exc}", file=sys.stderr)

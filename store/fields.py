@@ -97,5 +97,8 @@ PERSONAL_ALIASES: dict[str, tuple[str, ...]] = {
 # 是否保留 carries the opposite sense of 是否剔除: 是 (kept) means not excluded.
 INVERTED_ALIASES: dict[str, str] = {"是否保留": "excluded", "保留": "excluded"}
 
+# Fields ingestion fills in when a file leaves them blank (see store.validate._fill_defaults).
+DEFAULTED: tuple[str, ...] = ("handler", "handler_type", "callback_valid", "excluded")
+
 BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
 REQUIRED: tuple[str, ...] = tuple(f.name for f in FIELDS if f.required)

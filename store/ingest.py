@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import Column, Connection, Engine, MetaData, Table, exists, func, insert, select, update
+from sqlalchemy import Column, Connection, Engine, MetaData, Table, case, exists, func, insert, select, update
 
 from store.db import active_profile
-from store.fields import FIELDS
+from store.fields import DEFAULTED, FIELDS
 from store.mapping import Mapping, load_mapping, resolve
 from store.privacy import hash_key, masked_text, phone_hashes
 from store.read import RawTable, read_table
@@ -151,7 +151,8 @@ def _merged(conn: Connection, rows: pd.DataFrame) -> tuple[int, int]:
         changed = orders.c.row_hash != stage.c.row_hash
         updated = conn.execute(
             update(orders).where(orders.c.order_id == stage.c.order_id, changed).values(
-                {**{c: func.coalesce(stage.c[c], orders.c[c]) for c in _MERGED},
+                {**{c: _merged_value(stage, c) for c in _MERGED if not c.startswith("given_")},
+                 **{f"given_{c}": stage.c[f"given_{c}"] | orders.c[f"given_{c}"] for c in DEFAULTED},
                  "row_hash": stage.c.row_hash, "upload_id": stage.c.upload_id,
                  "received_day": stage.c.received_day})).rowcount
         new = select(*(stage.c[c] for c in ORDER_COLUMNS)).where(
@@ -162,6 +163,16 @@ def _merged(conn: Connection, rows: pd.DataFrame) -> tuple[int, int]:
     finally:
         stage.drop(conn)
     return inserted, updated
+
+
+def _merged_value(stage: Table, column: str):
+    """The later file's value where it has one; for a defaulted field, an inferred value replaces only
+    an inferred one, never a value an earlier file stated."""
+    later_first = func.coalesce(stage.c[column], orders.c[column])
+    if column not in DEFAULTED:
+        return later_first
+    stated_before = orders.c[f"given_{column}"] & ~stage.c[f"given_{column}"]
+    return case((stated_before, orders.c[column]), else_=later_first)
 
 
 def _staged(conn: Connection, rows: pd.DataFrame) -> None:

@@ -89,21 +89,25 @@ def quarantined_rows(engine: Engine, upload_id: int) -> pd.DataFrame:
 
 
 def populations(engine: Engine) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(districts, townships) of the active profile, with populations the evaluator uploaded taking precedence."""
+    """(districts, townships): the profile's units, or without a profile the units the orders name;
+    populations the evaluator uploaded take precedence over the profile's."""
     profile = active_profile(engine)
     if profile.is_open:
-        return _units_named_in_orders(engine)
+        districts, townships = _units_named_in_orders(engine)
+    else:
+        districts, townships = profile.districts.copy(), profile.townships.copy()
     with engine.connect() as conn:
         uploaded = pd.DataFrame(conn.execute(select(unit_population)).mappings().all(),
-                                columns=list(unit_population.c.keys()))
-    districts, townships = profile.districts.copy(), profile.townships.copy()
-    for frame, level, keys in ((districts, "district", ["name"]), (townships, "township", ["district", "name"])):
-        given = uploaded[uploaded["level"] == level].rename(columns={"unit": "name"})
-        if level == "district":
-            given = given.drop(columns="district")
-        merged = frame.merge(given[[*keys, "population"]], on=keys, how="left", suffixes=("", "_uploaded"))
-        frame["population"] = merged["population_uploaded"].fillna(merged["population"]).to_numpy()
-    return districts, townships
+                                columns=list(unit_population.c.keys())).rename(columns={"unit": "name"})
+    return (_with_uploaded(districts, uploaded[uploaded["level"] == "district"], ["name"]),
+            _with_uploaded(townships, uploaded[uploaded["level"] == "township"], ["district", "name"]))
+
+
+def _with_uploaded(units: pd.DataFrame, uploaded: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    merged = units.merge(uploaded[[*keys, "population"]], on=keys, how="left", suffixes=("", "_uploaded"))
+    units = units.copy()
+    units["population"] = merged["population_uploaded"].fillna(merged["population"]).to_numpy()
+    return units
 
 
 def _units_named_in_orders(engine: Engine) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -57,7 +57,7 @@ def _read_csv_text(text: str) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
     try:
         # Blank lines are kept while reading so that the index still counts the file's rows.
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False)
-        frame = _checked_header(frame)
+        frame = _checked_header(frame, next(csv.reader(io.StringIO(text)), []))
         return frame[(frame != "").any(axis=1)], []
     except pd.errors.ParserError:
         return _read_ragged_csv(text)
@@ -79,7 +79,7 @@ def _read_ragged_csv(text: str) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
             continue
         kept.append(row)
         numbers.append(number)
-    frame = _checked_header(pd.DataFrame(kept, columns=header, dtype=str))
+    frame = _checked_header(pd.DataFrame(kept, dtype=str, columns=range(len(header))), header)
     frame.index = pd.Index(numbers) - FIRST_DATA_ROW
     return frame, ragged
 
@@ -87,16 +87,22 @@ def _read_ragged_csv(text: str) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
 def _read_xlsx(data: bytes) -> pd.DataFrame:
     try:
         # data_only: cached values, formulas are never evaluated.
-        sheets = pd.read_excel(io.BytesIO(data), sheet_name=0, dtype=str, engine="openpyxl",
-                               keep_default_na=False, engine_kwargs={"data_only": True})
+        # header=None keeps the header row as written (pandas would rename a repeated name to "x.1").
+        sheet = pd.read_excel(io.BytesIO(data), sheet_name=0, dtype=str, engine="openpyxl", header=None,
+                              keep_default_na=False, engine_kwargs={"data_only": True})
     except Exception as exc:  # openpyxl raises many kinds for a broken workbook
         raise FileError(f"无法读取 Excel 文件：{type(exc).__name__}。请确认是 .xlsx 格式且未加密。") from exc
-    return _checked_header(sheets)
+    if sheet.empty:
+        raise FileError("Excel 文件的第一个工作表是空的。")
+    body = sheet.iloc[1:]
+    body.index = body.index - 1
+    return _checked_header(body, sheet.iloc[0].fillna("").astype(str).tolist())
 
 
-def _checked_header(frame: pd.DataFrame) -> pd.DataFrame:
-    names = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
-    if not names or all(n.startswith("Unnamed:") or not n for n in names):
+def _checked_header(frame: pd.DataFrame, header: list[str]) -> pd.DataFrame:
+    """The frame under the header row as written, checked: present, and no name twice."""
+    names = [str(c).strip().lstrip("\ufeff") for c in header]
+    if not names or not any(names):
         raise FileError("第 1 行没有表头：第一行应为列名，例如「工单编号」「来电时间」。")
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:

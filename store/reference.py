@@ -70,6 +70,8 @@ def load_boundaries(engine: Engine, data: bytes, name_property: str = "name",
         raise FileError("不是有效的 GeoJSON FeatureCollection 文件。") from exc
     rows = []
     for number, feature in enumerate(features, start=1):
+        if not isinstance(feature, dict):
+            raise FileError(f"第 {number} 个要素不是 GeoJSON 对象，边界未导入。")
         props = feature.get("properties") or {}
         geometry = feature.get("geometry") or {}
         if not props.get(name_property) or geometry.get("type") not in ("Polygon", "MultiPolygon"):

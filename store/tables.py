@@ -17,7 +17,7 @@ from sqlalchemy import (
     Text,
 )
 
-from store.fields import FIELDS, Kind
+from store.fields import DEFAULTED, FIELDS, Kind
 
 SCHEMA_VERSION = 1
 
@@ -45,6 +45,9 @@ def _derived_columns() -> list[Column]:
         Column("phone_hash", String(64), comment="来电号码的带密钥哈希（重复诉求分析），不可还原"),
         Column("row_hash", BigInteger, nullable=False, comment="行内容指纹：识别重复上传"),
         Column("upload_id", Integer, ForeignKey("uploads.id"), nullable=False, comment="最近一次写入本行的上传"),
+        # Whether a file stated these values or ingestion inferred them: a stated value is never replaced by
+        # an inferred one from a later file.
+        *(Column(f"given_{name}", Boolean, nullable=False, default=False) for name in DEFAULTED),
     ]
 
 

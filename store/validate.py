@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from store.fields import BY_NAME, FIELDS, Kind
+from store.fields import BY_NAME, DEFAULTED, FIELDS, Kind
 from store.mapping import FieldSource, Mapping, normalise
 from store.profile import CityProfile, closest_name
 
@@ -239,12 +239,21 @@ def _check_duplicates(out: pd.DataFrame, mapping: Mapping, rows: pd.Series, prob
 
 
 def _fill_defaults(out: pd.DataFrame) -> None:
-    """What an export may leave implicit: who handled the order, whether its callback counts."""
-    handler_given = out["handler"].notna()
+    """What an export may leave implicit: who handled the order, whether its callback counts.
+
+    given_<field> records which values the file stated, so that an inferred value never replaces one
+    an earlier upload stated (a later export without 是否保留 must not un-exclude an order). A type
+    inferred from a stated handler counts as stated: it follows the handler.
+    """
+    for name in DEFAULTED:
+        out[f"given_{name}"] = out[name].notna()
+    out["given_handler_type"] |= out["given_handler"]
     out["handler"] = out["handler"].fillna(out["township"]).fillna(out["district"])
-    out["handler_type"] = out["handler_type"].fillna(_inferred_handler_type(out, handler_given))
+    out["handler_type"] = out["handler_type"].fillna(_inferred_handler_type(out, out["given_handler"]))
+    # An answered callback counts as valid; an unanswered one stays unknown (not "invalid"), so that a
+    # later file without answers cannot undo what an earlier one recorded.
     answered = out[["contacted", "resolved"]].notna().any(axis=1) | out["satisfaction"].notna()
-    out["callback_valid"] = out["callback_valid"].fillna(answered)
+    out["callback_valid"] = out["callback_valid"].mask(out["callback_valid"].isna() & answered, True)
     out["excluded"] = out["excluded"].fillna(False)
 
 

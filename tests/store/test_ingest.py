@@ -17,7 +17,14 @@ from store.query import counts, quarantined_rows
 from store.read import FileError
 from tests.conftest import SHARED_DATA
 from tests.store.helpers import (
-    NOW, csv_bytes, ingest, problems_by_row, stored_orders, stored_quarantine, stored_uploads, table_counts,
+    NOW,
+    csv_bytes,
+    ingest,
+    problems_by_row,
+    stored_orders,
+    stored_quarantine,
+    stored_uploads,
+    table_counts,
 )
 
 BEIJING_EXPORT = """
@@ -46,7 +53,8 @@ def test_beijing_export_loads_with_no_mapping(engine):
         True, True, "基本满意", True, False)
     assert one.urgency == "一般"
     two = stored.loc["BJ002"]
-    assert (two.excluded, two.callback_valid, two.handler, two.handler_type) == (True, False, "万寿路街道", "街乡镇")
+    # No callback recorded and no 是否有效回访: validity is unknown (None), which counts as no valid callback.
+    assert (two.excluded, two.callback_valid, two.handler, two.handler_type) == (True, None, "万寿路街道", "街乡镇")
     assert two.contacted is None and two.satisfaction is None and two.closed_at is None
     assert two.urgency == "紧急"
 
@@ -259,7 +267,7 @@ def test_a_later_file_with_callbacks_updates_the_orders(engine):
     assert stored["order_id"].tolist() == ["L1", "L2", "L3", "L4"]
     assert stored["status"].tolist() == ["已办结", "已办结", "处理中", "已办结"]
     assert stored["satisfaction"].tolist() == ["满意", "不满意", None, "基本满意"]
-    assert stored["callback_valid"].tolist() == [True, True, False, True]
+    assert stored["callback_valid"].tolist() == [True, True, None, True]  # L3: no callback yet, unknown
     assert stored["upload_id"].tolist() == [later.upload_id, later.upload_id, first.upload_id, later.upload_id]
     totals = _totals(engine)
     assert totals.to_dict() == {"orders": 4, "closed": 3, "callbacks": 3, "answered": 3, "contacted": 3,
@@ -290,7 +298,7 @@ def test_blanks_in_a_later_file_keep_the_callback_valid(engine):
 工单编号,来电时间,被反映区,被反映街乡镇,工单状态,是否联系,是否解决,是否满意
 L1,2024-03-05 08:00,朝阳区,建外街道,已归档,,,
 """)
-    assert stored_orders(engine).loc["L1", "callback_valid"] == True  # noqa: E712
+    assert stored_orders(engine).loc["L1", "callback_valid"] == True
     assert _totals(engine)["callbacks"] == 3
 
 
@@ -304,7 +312,7 @@ L2,2024-03-05 09:00,朝阳区,建外街道,已归档
     two = stored_orders(engine).loc["L2"]
     assert two.status == "已归档"
     assert (two.handler, two.handler_type) == ("朝阳区城管委", "区")
-    assert two.excluded == True  # noqa: E712
+    assert two.excluded == True
 
 
 def test_every_upload_has_a_record(engine):
@@ -348,7 +356,7 @@ NYC_FORMAT = "%m/%d/%Y %I:%M:%S %p"
 def test_nyc_preset_on_the_real_sample(open_engine):
     with NYC.open(newline="", encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
-    when = lambda text: datetime.strptime(text, NYC_FORMAT)  # noqa: E731
+    when = lambda text: datetime.strptime(text, NYC_FORMAT)
     closed_before_created = {number for number, row in enumerate(rows, start=2)
                              if row["Closed Date"] and when(row["Closed Date"]) < when(row["Created Date"])}
     boroughs = {row["Borough"] for number, row in enumerate(rows, start=2) if number not in closed_before_created}

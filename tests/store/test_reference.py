@@ -9,7 +9,7 @@ import pytest
 from store.query import populations
 from store.read import FileError
 from store.reference import load_boundaries, load_population, township_boundaries
-from tests.store.helpers import csv_bytes, table_counts
+from tests.store.helpers import csv_bytes, ingest, table_counts
 
 POPULATION = """
 区,街乡镇,人口
@@ -68,10 +68,15 @@ def test_a_bad_population_file_changes_nothing(engine, text, words):
 
 
 def test_population_for_a_city_without_a_profile(open_engine):
-    assert load_population(open_engine, csv_bytes("区,人口\nBROOKLYN,2736074\nQUEENS,2405464\n"), "p.csv") == 2
+    ingest(open_engine, "Unique Key,Created Date,Borough\n1,2024-03-05 08:00,BROOKLYN\n2,2024-03-05 09:00,QUEENS\n"
+                        "3,2024-03-05 10:00,BRONX\n")
+    data = csv_bytes("区,人口\nBROOKLYN,2736074\nQUEENS,2405464\n")
+    assert load_population(open_engine, data, "p.csv") == 2  # accepted: an open profile takes any unit name
     districts, _ = populations(open_engine)
-    # An open database takes its units from the files; the populations uploaded for them must be usable.
-    assert districts.set_index("name")["population"].to_dict() == {"BROOKLYN": 2736074, "QUEENS": 2405464}
+    # ... so the populations uploaded for those units must reach 万人诉求比, not be dropped as unknown.
+    by_district = districts.set_index("name")["population"]
+    assert by_district[["BROOKLYN", "QUEENS"]].tolist() == [2736074, 2405464]
+    assert pd.isna(by_district["BRONX"])
 
 
 def _square(lon: float, lat: float) -> list:

