@@ -23,23 +23,23 @@ head = data.figure("overview.headline", filters.scheme, period=filters.period, *
 before, now = head.iloc[0], head.iloc[1]
 
 
-def delta(current: float, previous: float, as_pct: bool = False) -> str | None:
+def delta(current: float, previous: float, as_pct: bool = False, digits: int = 1) -> str | None:
     """The change against the previous period as Streamlit shows it; None when either side is missing."""
     if pd.isna(current) or pd.isna(previous):
         return None
     change = current - previous
-    return f"{change * 100:+.1f} 个百分点" if as_pct else f"{change:+,.1f}"
+    return f"{change * 100:+.1f} 个百分点" if as_pct else f"{change:+,.{digits}f}"
 
 
 cards = st.columns(6)
-cards[0].metric("受理量（全口径）", count(now["all_orders"]), delta(now["all_orders"], before["all_orders"]),
+cards[0].metric("受理量（全口径）", count(now["all_orders"]), delta(now["all_orders"], before["all_orders"], digits=0),
                 delta_color="off", help="本期受理的全部工单，含剔除工单")
 for card, (rate, label) in zip(cards[1:4], RATES.items()):
     card.metric(label, pct(now[f"{rate}_rate"]), delta(now[f"{rate}_rate"], before[f"{rate}_rate"], True),
                 help=f"考核口径；分子 {number(now[f'{rate}_num'], 1)} / 分母 {count(now[f'{rate}_den'])}")
 cards[4].metric("综合得分", number(now["score"]), delta(now["score"], before["score"]),
                 help=f"按考评方案「{filters.scheme.title}」计算")
-cards[5].metric("万人诉求比", number(now["per_10k"], 2), delta(now["per_10k"], before["per_10k"]),
+cards[5].metric("万人诉求比", number(now["per_10k"], 2), delta(now["per_10k"], before["per_10k"], digits=2),
                 delta_color="inverse", help="每万名常住人口的诉求量（不计咨询与剔除工单）；人口未知时显示无数据")
 
 st.subheader("三率趋势（近 12 个考核周期）")
