@@ -4,6 +4,9 @@ Everything else in metrics/ is pure and takes these objects as arguments.
 """
 from __future__ import annotations
 
+import json
+import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +18,9 @@ from metrics.scheme import Scheme, merge_settings, scheme_from_dict
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 SCHEMES_DIR = DATA_DIR / "schemes"
+USER_SCHEMES_ENV = "USER_SCHEMES_DIR"  # overrides where schemes made in the dashboard are kept
+SCHEME_NAME = re.compile(r"[A-Za-z0-9_]+")
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")  # TOML keys that need no quotes
 TIME_LIMITS_FILE = DATA_DIR / "time_limits.toml"
 QIYOU_CATALOGUE_FILE = DATA_DIR / "qiyou_wuxing.csv"
 QIYOU_METHOD_FILE = DATA_DIR / "qiyou_wuxing_method.toml"
@@ -32,25 +38,87 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ValueError(f"配置文件 {path.name} 格式有误：{err}") from err
 
 
-def list_schemes(folder: Path = SCHEMES_DIR) -> list[Scheme]:
-    """Every scheme shipped in (or added to) data/schemes/, the default first."""
-    names = sorted(p.stem for p in folder.glob("*.toml"))
-    names.sort(key=lambda n: n != DEFAULT_SCHEME)
-    return [load_scheme(folder / f"{n}.toml") for n in names]
+def user_schemes_dir() -> Path:
+    """Where schemes made in the dashboard are saved: data/local/schemes/ (never committed) unless
+    $USER_SCHEMES_DIR says otherwise. Read at each call so that tests can point it elsewhere."""
+    return Path(os.environ.get(USER_SCHEMES_ENV) or DATA_DIR / "local" / "schemes")
 
 
-def load_scheme(name_or_path: str | Path = DEFAULT_SCHEME) -> Scheme:
-    """A scheme by name (a file stem in data/schemes/) or by path; unstated settings come from the default."""
+def _scheme_files() -> list[Path]:
+    """The presets (the default first), then the user's schemes."""
+    presets = sorted(SCHEMES_DIR.glob("*.toml"), key=lambda p: (p.stem != DEFAULT_SCHEME, p.stem))
+    return [*presets, *sorted(user_schemes_dir().glob("*.toml"))]
+
+
+def list_schemes() -> list[Scheme]:
+    """Every scheme shipped in (or added to) data/schemes/, the default first, then the user's schemes."""
+    return [load_scheme(path) for path in _scheme_files()]
+
+
+def is_preset(name: str) -> bool:
+    """True for a scheme shipped in data/schemes/, False for one made in the dashboard."""
+    return (SCHEMES_DIR / f"{name}.toml").is_file()
+
+
+def scheme_data(name_or_path: str | Path = DEFAULT_SCHEME) -> dict[str, Any]:
+    """A scheme file's settings (by name or path) merged over the default's: a file states only what differs."""
     path = Path(name_or_path)
     if path.suffix != ".toml":
-        path = SCHEMES_DIR / f"{name_or_path}.toml"
+        path = next((p for p in _scheme_files() if p.stem == str(name_or_path)), path)
     if not path.is_file():
-        known = "、".join(sorted(p.stem for p in SCHEMES_DIR.glob("*.toml")))
+        known = "、".join(p.stem for p in _scheme_files())
         raise ValueError(f"找不到考评方案「{name_or_path}」。可用的方案：{known}")
     data = read_toml(path)
     if path.stem != DEFAULT_SCHEME:
         data = merge_settings(read_toml(SCHEMES_DIR / f"{DEFAULT_SCHEME}.toml"), data)
-    return scheme_from_dict(path.stem, data)
+    return data
+
+
+def load_scheme(name_or_path: str | Path = DEFAULT_SCHEME) -> Scheme:
+    """A scheme by name (a preset in data/schemes/ or a user scheme) or by path; unstated settings
+    come from the default."""
+    return scheme_from_dict(Path(name_or_path).stem, scheme_data(name_or_path))
+
+
+def save_scheme(name: str, data: dict[str, Any]) -> Scheme:
+    """Validate a scheme made in the dashboard and write all its settings to the user folder, so that
+    it does not change when the default does. A name in use or rules identical to another scheme's
+    are refused: a published ranking must name its rules unambiguously."""
+    if not SCHEME_NAME.fullmatch(name):
+        raise ValueError(f"方案名称只能由英文字母、数字和下划线组成，现为「{name}」")
+    if any(p.stem == name for p in _scheme_files()):
+        raise ValueError(f"已有名为「{name}」的考评方案，请换一个名称")
+    if not str(data.get("title", "")).strip():
+        raise ValueError("请填写方案标题")
+    scheme = scheme_from_dict(name, data)
+    twin = next((s for s in list_schemes() if s.content_hash == scheme.content_hash), None)
+    if twin:
+        raise ValueError(f"该方案的设置与「{twin.title}」完全相同（方案指纹 {scheme.content_hash}），无需另存")
+    folder = user_schemes_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = ["# 在看板中新建的考评方案。写出了全部设置，因此不随默认方案的修改而变化。", "", *_toml_lines(data)]
+    (folder / f"{name}.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return scheme
+
+
+def _toml_lines(table: dict[str, Any], path: tuple[str, ...] = ()) -> list[str]:
+    """A scheme's settings as TOML: plain keys first, then each sub-table under its header."""
+    lines = [f"[{'.'.join(map(_toml_key, path))}]"] if path else []
+    lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in table.items() if not isinstance(v, dict)]
+    for key, sub in table.items():
+        if isinstance(sub, dict):
+            lines += ["", *_toml_lines(sub, (*path, key))]
+    return lines
+
+
+def _toml_key(key: str) -> str:
+    return key if _BARE_KEY.fullmatch(key) else _toml_value(key)
+
+
+def _toml_value(value: Any) -> str:
+    """A string, number, boolean or list of them in JSON is valid TOML once DEL, which JSON leaves
+    raw and TOML forbids, is escaped."""
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 @dataclass(frozen=True)
