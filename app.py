@@ -15,7 +15,14 @@ st.set_page_config(page_title="接诉即办考评看板", page_icon=":material/c
 # stem in pages/ (e.g. /upload) straight to that file, skipping this entry script and its sidebar.
 PAGES = [
     st.Page("pages/overview.py", title="总览", icon=":material/dashboard:", default=True, url_path="zonglan"),
+    st.Page("pages/rankings.py", title="排名", icon=":material/leaderboard:", url_path="paiming"),
+    st.Page("pages/map.py", title="地图", icon=":material/map:", url_path="ditu"),
+    st.Page("pages/drilldown.py", title="下钻", icon=":material/account_tree:", url_path="xiazuan"),
+    st.Page("pages/qiyou.py", title="七有五性", icon=":material/diversity_3:", url_path="qiyouwuxing"),
+    st.Page("pages/timeliness.py", title="时效", icon=":material/timer:", url_path="shixiao"),
     st.Page("pages/upload.py", title="数据上传", icon=":material/upload_file:", url_path="shangchuan"),
+    st.Page("pages/schemes.py", title="考评方案", icon=":material/tune:", url_path="fangan"),
+    st.Page("pages/report.py", title="月度报告", icon=":material/summarize:", url_path="baogao"),
 ]
 
 navigation = st.navigation(PAGES)

@@ -82,8 +82,8 @@ def load_scheme(name_or_path: str | Path = DEFAULT_SCHEME) -> Scheme:
 
 def save_scheme(name: str, data: dict[str, Any]) -> Scheme:
     """Validate a scheme made in the dashboard and write all its settings to the user folder, so that
-    it does not change when the default does. A name in use or rules identical to another scheme's
-    are refused: a published ranking must name its rules unambiguously."""
+    it does not change when the default does. A name or title in use, or rules identical to another
+    scheme's, are refused: a published ranking must name its rules unambiguously."""
     if not SCHEME_NAME.fullmatch(name):
         raise ValueError(f"方案名称只能由英文字母、数字和下划线组成，现为「{name}」")
     if any(p.stem == name for p in _scheme_files()):
@@ -91,9 +91,11 @@ def save_scheme(name: str, data: dict[str, Any]) -> Scheme:
     if not str(data.get("title", "")).strip():
         raise ValueError("请填写方案标题")
     scheme = scheme_from_dict(name, data)
-    twin = next((s for s in list_schemes() if s.content_hash == scheme.content_hash), None)
-    if twin:
-        raise ValueError(f"该方案的设置与「{twin.title}」完全相同（方案指纹 {scheme.content_hash}），无需另存")
+    for other in list_schemes():
+        if other.title == scheme.title:
+            raise ValueError(f"已有标题为「{scheme.title}」的考评方案，请换一个标题")
+        if other.content_hash == scheme.content_hash:
+            raise ValueError(f"该方案的设置与「{other.title}」完全相同（方案指纹 {scheme.content_hash}），无需另存")
     folder = user_schemes_dir()
     folder.mkdir(parents=True, exist_ok=True)
     lines = ["# 在看板中新建的考评方案。写出了全部设置，因此不随默认方案的修改而变化。", "", *_toml_lines(data)]

@@ -5,11 +5,11 @@ contacted / resolved / satisfied / basic_satisfied / dissatisfied are counted am
 """
 from __future__ import annotations
 
+from statistics import NormalDist
 from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from metrics.periods import period_of
 from metrics.scheme import Scheme
@@ -48,7 +48,7 @@ def wilson_interval(successes: pd.Series, trials: pd.Series, confidence: float) 
     Used for every rate. For 满意率 the numerator is fractional (基本满意 counts 0.9); a score in
     [0, 1] with mean p has variance at most p(1-p), so the binomial interval is conservative there.
     """
-    z = norm.ppf(0.5 + confidence / 2)
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
     x, n = np.asarray(successes, dtype=float), np.asarray(trials, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         n = np.where(n > 0, n, np.nan)
@@ -56,8 +56,12 @@ def wilson_interval(successes: pd.Series, trials: pd.Series, confidence: float) 
         factor = 1 + z**2 / n
         centre = (p + z**2 / (2 * n)) / factor
         half = z * np.sqrt(np.clip(p * (1 - p), 0, None) / n + z**2 / (4 * n**2)) / factor
-    index = trials.index
-    return pd.Series(np.clip(centre - half, 0, None), index=index), pd.Series(np.clip(centre + half, None, 1), index=index)
+    # At p = 0 (or 1) the bound is exactly 0 (or 1); the formula leaves rounding noise there.
+    low = np.where(x <= 0, 0.0, np.clip(centre - half, 0, None))
+    high = np.where(x >= n, 1.0, np.clip(centre + half, None, 1))
+    nan = np.isnan(n)
+    return (pd.Series(np.where(nan, np.nan, low), index=trials.index),
+            pd.Series(np.where(nan, np.nan, high), index=trials.index))
 
 
 def rate_parts(totals: pd.DataFrame, scheme: Scheme) -> dict[str, tuple[pd.Series, pd.Series]]:

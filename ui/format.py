@@ -6,8 +6,9 @@ import math
 import pandas as pd
 import streamlit as st
 
+from report.xlsx import safe_for_spreadsheet
+
 NO_DATA = "无数据"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def pct(value: float | None, digits: int = 1) -> str:
@@ -30,17 +31,6 @@ def number(value: float | None, digits: int = 1) -> str:
     if value is None or pd.isna(value) or (isinstance(value, float) and math.isinf(value)):
         return NO_DATA
     return f"{value:.{digits}f}"
-
-
-def safe_for_spreadsheet(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text cells that a spreadsheet would run as a formula are prefixed with an apostrophe."""
-    out = frame.copy()
-    for column in out.columns:
-        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
-            text = out[column].astype("string")
-            risky = text.str.startswith(_FORMULA_START).fillna(False)
-            out[column] = text.mask(risky, "'" + text)
-    return out
 
 
 def download_button(frame: pd.DataFrame, file_name: str, label: str = "下载表格（CSV）") -> None:

@@ -1,0 +1,104 @@
+"""时效 under AppTest: the city's on-time rates are those metrics.timeliness computes on the store's
+order times for the period, the unit and category tables and the overdue list agree with them, and an
+empty database says what to do."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from metrics.config import load_scheme, load_time_limits
+from metrics.periods import period_bounds
+from metrics.timeliness import timeliness_table
+from store import query
+from store.db import connect
+from ui.format import NO_DATA, count, pct
+
+PAGE = "pages/timeliness.py"
+PERIOD = "2025-12"  # the demo year ends on 2025-12-31: the latest complete month, the page's default
+AS_OF = pd.Timestamp("2026-01-01")  # the end of the period, long past
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fresh_caches():
+    """Other modules switch databases: start from the seeded one, and leave nothing cached behind."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def _on_page(app: AppTest) -> AppTest:
+    app.run()
+    return app.switch_page(PAGE).run()
+
+
+def _table(at: AppTest, first_column: str) -> pd.DataFrame:
+    """The page's table whose first column is named so (the time-limit rules come first)."""
+    return next(d.value for d in at.dataframe if d.value.columns[0] == first_column)
+
+
+def _rate_as_shown(rate: float) -> str:
+    """A rate as the tables print it: text padded to one width, 无数据 when missing."""
+    return NO_DATA if pd.isna(rate) else f"{rate * 100:5.1f}%"
+
+
+def _expected(url: str, by: list[str], district: str | None = None) -> pd.DataFrame:
+    """metrics.timeliness straight on store.query.order_times, without the page's figures."""
+    orders = query.order_times(connect(url), *period_bounds(PERIOD, load_scheme()), district)
+    return timeliness_table(orders.assign(city="全市"), by, load_time_limits(), AS_OF).set_index(by[0])
+
+
+def test_city_rates_units_categories_and_overdue_list_match_metrics(seeded_app, seeded_url):
+    at = _on_page(seeded_app)
+    assert not at.exception
+    assert at.title[0].value == "时效"
+    city = _expected(seeded_url, ["city"]).loc["全市"]
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["按时办结率"] == pct(city["on_time_close_rate"])
+    assert shown["按时联系率"] == pct(city["on_time_contact_rate"])
+    assert shown["超期工单"] == count(city["overdue"]) and city["overdue"] > 0
+    assert shown["办结用时中位数"] == f"{city['close_hours_median']:.1f} 小时"
+
+    units = _table(at, "区").set_index("区")
+    districts = _expected(seeded_url, ["district"])
+    assert set(units.index) == set(districts.index)
+    assert units["按时办结率"].to_dict() == districts["on_time_close_rate"].map(_rate_as_shown).to_dict()
+    assert units["超期合计"].to_dict() == districts["overdue"].to_dict()
+    assert units["超期合计"].is_monotonic_decreasing
+
+    categories = _table(at, "一级分类").set_index("一级分类")
+    by_category = _expected(seeded_url, ["category1"])
+    assert categories["超期合计"].sum() == city["overdue"]
+    assert categories.loc["住房", "按时办结率"] == _rate_as_shown(by_category.loc["住房", "on_time_close_rate"])
+
+    overdue = _table(at, "工单编号")
+    assert len(overdue) == city["overdue"]
+    assert overdue["状态"].value_counts().to_dict() == {
+        k: v for k, v in (("超期办结", city["closed_late"]), ("超期未办结", city["open_overdue"])) if v}
+    assert not {"title", "content", "标题", "主要内容", "来电人"} & set(overdue.columns)
+
+    assert sum(PERIOD in c.value and "全市" in c.value and "考评方案" in c.value for c in at.caption) >= 4
+    assert len(at.get("download_button")) == 4  # the time-limit rules, units, categories, overdue orders
+
+
+def test_a_district_shows_its_townships_and_second_level_categories(seeded_app, seeded_url):
+    seeded_app.query_params["district"] = "延庆区"
+    at = _on_page(seeded_app)
+    at.radio(key="timeliness_category_level").set_value("二级分类").run()
+    assert not at.exception
+    district = _expected(seeded_url, ["district"], "延庆区").loc["延庆区"]
+    assert {m.label: m.value for m in at.metric}["按时办结率"] == pct(district["on_time_close_rate"])
+    assert len(_table(at, "街乡镇")) > 1
+    assert list(_table(at, "一级分类").columns[:2]) == ["一级分类", "二级分类"]
+    assert any("延庆区" in c.value for c in at.caption)
+
+
+def test_empty_database_says_what_to_do(empty_app):
+    at = empty_app.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert any("尚无数据" in i.value for i in at.info)
+    assert not at.metric
