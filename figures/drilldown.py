@@ -2,8 +2,7 @@
 does (each rate and each category against its peers and the city, and against its case mix), its orders;
 and the ranking table as the pages show and download it.
 
-"Points" below are points of 综合得分: a rate's value weighted by the scheme, through
-metrics.ranking.composite_score, so the weights are applied in one place.
+"Points" are points of 综合得分 (metrics.explain).
 """
 from __future__ import annotations
 
@@ -15,9 +14,10 @@ from sqlalchemy import Engine
 
 from figures.overview import headline, ranking
 from metrics.casemix import CASE_MIX_RATES, expected_rates
+from metrics.explain import category_points, peer_medians, points_by_rate
 from metrics.levels import LEVELS
 from metrics.periods import period_bounds, previous_period
-from metrics.ranking import BLACK_LIST, RED_LIST, STATUS_NO_DATA, STATUS_SMALL, composite_score
+from metrics.ranking import BLACK_LIST, RED_LIST, STATUS_NO_DATA, STATUS_SMALL
 from metrics.rates import RATES, unit_rates
 from metrics.report import COLUMN_LABELS, ranking_table
 from metrics.scheme import Scheme
@@ -48,17 +48,6 @@ def township_handlers(engine: Engine, scheme: Scheme, period: str, district: str
     return ranking_table(counts, scheme, period, "unit")
 
 
-def _points(values: dict[str, pd.Series], scheme: Scheme) -> pd.Series:
-    """Points of score that the given rate values make, the rates not given counting zero."""
-    frame = pd.DataFrame(values).reindex(columns=[f"{r}_rate" for r in RATES], fill_value=0.0)
-    return composite_score(frame, scheme)
-
-
-def _each_rate_points(values: pd.Series, scheme: Scheme) -> pd.Series:
-    """Points each rate adds to the score on its own; values is indexed by rate name."""
-    return _points({f"{r}_rate": values.where(values.index == r, 0.0) for r in RATES}, scheme)
-
-
 def _unit_row(table: pd.DataFrame, level: str, district: str | None, township: str | None) -> pd.DataFrame:
     """The rows of a frame keyed by the level's columns that name the scope's unit."""
     keys = LEVELS[level]
@@ -85,16 +74,17 @@ def rate_gaps(engine: Engine, scheme: Scheme, period: str, district: str | None 
             unit = found.iloc[0]
             peers = table[(table["peer_group"] == unit["peer_group"]) & table["rank"].notna()]
             own = pd.Series({r: unit[f"{r}_rate"] for r in RATES}, dtype=float)
-            peer_median = pd.Series({r: peers[f"{r}_rate"].median() for r in RATES}, dtype=float)
+            medians = peer_medians(table).reindex([unit["peer_group"]]).iloc[0]
+            peer_median = pd.Series({r: medians[f"{r}_rate"] for r in RATES}, dtype=float)
             about = {"peer_group": unit["peer_group"], "status": unit["status"], "rank": unit["rank"],
                      "peers": len(peers), "callbacks": int(unit["callbacks"])}
-    points = _each_rate_points(own, scheme)
+    points = points_by_rate(own, scheme)
     out = pd.DataFrame({
         "rate": list(RATES), "label": list(RATES.values()),
         "weight": [getattr(scheme.weights, r) for r in RATES],
-        "value": own, "points": points, "lost": _each_rate_points(1 - own, scheme),
-        "peer_median": peer_median, "gap_to_peers": points - _each_rate_points(peer_median, scheme),
-        "city": city, "gap_to_city": points - _each_rate_points(city, scheme),
+        "value": own, "points": points, "lost": points_by_rate(1 - own, scheme),
+        "peer_median": peer_median, "gap_to_peers": points - points_by_rate(peer_median, scheme),
+        "city": city, "gap_to_city": points - points_by_rate(city, scheme),
     }).reset_index(drop=True)
     out.attrs.update(about)
     return out
@@ -120,9 +110,7 @@ def category_gaps(engine: Engine, scheme: Scheme, period: str, district: str | N
     out = own[["category1", "orders", "resolution_den", *rates]].rename(columns={"resolution_den": "denominator"})
     out = out.merge(city[["category1", *rates]].rename(columns={r: f"city_{r}" for r in rates}),
                     on="category1", how="left")
-    share = out["denominator"] / max(out["denominator"].sum(), 1)
-    out["lost"] = _points({r: share * (1 - out[r]) for r in rates}, scheme)
-    out["gap_to_city"] = _points({r: share * (out[r] - out[f"city_{r}"]) for r in rates}, scheme)
+    out = pd.concat([out, category_points(out, scheme, rates)], axis=1)
     if district is None:
         return out.sort_values("lost", ascending=False, kind="stable").reset_index(drop=True)
     return out.sort_values("gap_to_city", kind="stable").reset_index(drop=True)

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from figures.overview import headline, ranking
 from metrics.config import is_preset
+from metrics.explain import gaps_to_peer_median
 from metrics.levels import LEVELS
 from metrics.periods import period_bounds
 from metrics.ranking import BLACK_LIST, rank_change
@@ -67,11 +68,8 @@ def bottom_units(engine: Engine, scheme: Scheme, period: str, rankings: dict[str
 def _shortfalls(table: pd.DataFrame, units: pd.DataFrame) -> pd.Series:
     """For each unit, the rates below the median of the ranked units of its peer group, the largest
     gap first, e.g. "解决率 低 8.3 个百分点、满意率 低 2.0 个百分点"."""
-    rates = [f"{r}_rate" for r in RATES]
-    medians = table[table["rank"].notna().to_numpy()].groupby("peer_group")[rates].median()
-    gaps = units[rates].to_numpy() - medians.loc[units["peer_group"], rates].to_numpy()
     texts = []
-    for row in gaps:
+    for row in gaps_to_peer_median(units, table).to_numpy():
         below = sorted((gap, label) for gap, label in zip(row, RATES.values()) if gap < 0)
         gaps_text = "、".join(f"{label} 低 {-gap * 100:.1f} 个百分点" for gap, label in below)
         texts.append(gaps_text or "三率均不低于同组中位数")

@@ -50,10 +50,20 @@ def available_periods(first: date, last: date, scheme: Scheme) -> list[str]:
     return sorted(complete or labels, reverse=True)
 
 
-def _index_from_url(key: str, options: list[str], default: str) -> int:
-    """The position of the URL's query parameter among the options (the default if absent or stale)."""
-    wanted = st.query_params.get(key, default)
-    return options.index(wanted) if wanted in options else options.index(default)
+_KEYS = ("scheme", "period", "district", "township")
+_REMEMBERED = "filters_in_url"  # the last filters, for a page switch that clears the URL
+
+
+def _wanted() -> dict[str, str]:
+    """The filters asked for: the URL's when it names any (a pasted link), else the last ones chosen
+    (Streamlit clears the query parameters when the menu switches pages)."""
+    given = {k: st.query_params[k] for k in _KEYS if k in st.query_params}
+    return given if given else dict(st.session_state.get(_REMEMBERED, {}))
+
+
+def _select(label: str, options: list[str], wanted: str | None, **kwargs) -> str:
+    index = options.index(wanted) if wanted in options else 0
+    return st.sidebar.selectbox(label, options, index=index, **kwargs)
 
 
 def sidebar_filters() -> Filters | None:
@@ -61,23 +71,21 @@ def sidebar_filters() -> Filters | None:
     span = data.day_range(data.version())
     if span is None:
         return None
+    wanted = _wanted()
     schemes = {s.name: s for s in list_schemes()}
-    names = list(schemes)
-    scheme_name = st.sidebar.selectbox("考评方案", names, index=_index_from_url("scheme", names, names[0]),
-                                       format_func=lambda n: schemes[n].title)
+    scheme_name = _select("考评方案", list(schemes), wanted.get("scheme"), format_func=lambda n: schemes[n].title)
     scheme = load_scheme(scheme_name)
-    periods = available_periods(*span, scheme)
-    period = st.sidebar.selectbox("考核周期", periods, index=_index_from_url("period", periods, periods[0]))
+    period = _select("考核周期", available_periods(*span, scheme), wanted.get("period"))
     districts_frame, townships_frame = data.populations(data.version())
-    districts = [CITY, *districts_frame["name"].tolist()] if len(districts_frame) else [CITY]
-    district = st.sidebar.selectbox("区", districts, index=_index_from_url("district", districts, CITY))
+    district = _select("区", [CITY, *districts_frame["name"].tolist()], wanted.get("district"))
     township = None
     if district != CITY:
         names_here = townships_frame.loc[townships_frame["district"] == district, "name"].tolist()
         options = ["（全区）", *names_here]
-        chosen = st.sidebar.selectbox("街乡镇", options, index=_index_from_url("township", options, options[0]))
+        chosen = _select("街乡镇", options, wanted.get("township"))
         township = None if chosen == options[0] else chosen
-    st.query_params.from_dict({k: v for k, v in {
-        "scheme": scheme_name, "period": period,
-        "district": None if district == CITY else district, "township": township}.items() if v})
+    chosen_filters = {k: v for k, v in zip(_KEYS, (scheme_name, period, district, township))
+                      if v and v != CITY}
+    st.session_state[_REMEMBERED] = chosen_filters
+    st.query_params.from_dict(chosen_filters)
     return Filters(period, scheme, None if district == CITY else district, township)

@@ -43,3 +43,15 @@ def test_empty_database_says_what_to_do(empty_app):
     assert not at.exception
     assert any("尚无数据" in i.value for i in at.info)
     assert not at.metric
+
+
+def test_filters_survive_a_page_switch_that_clears_the_url(seeded_app):
+    at = seeded_app.run()
+    at.sidebar.selectbox[1].select("2025-11").run()
+    assert at.query_params["period"] == "2025-11"
+    at.switch_page("pages/rankings.py")
+    at.query_params.clear()  # what the browser does when the menu switches pages
+    at.run()
+    assert not at.exception
+    assert at.sidebar.selectbox[1].value == "2025-11"
+    assert any("2025-11" in c.value for c in at.caption)
