@@ -12,7 +12,7 @@ from figures.drilldown import labelled_ranking, scope_level, styled_ranking
 from metrics.ranking import STATUS_NO_DATA, STATUS_SMALL
 from metrics.scheme import DENOMINATORS
 from ui import data
-from ui.filters import CITY, Filters
+from ui.filters import CITY, page_filters
 from ui.format import download_button, number, pct
 
 DRILLDOWN = "pages/drilldown.py"
@@ -27,12 +27,7 @@ ORDER_LABELS = {
 YES_NO_COLUMNS = ("callback_valid", "contacted", "resolved", "excluded")
 TIME_COLUMNS = ("received_at", "deadline_at", "contacted_at", "closed_at")
 
-filters: Filters | None = st.session_state.get("filters")
-st.title("下钻")
-if filters is None:
-    st.info("尚无数据：请在「数据上传」页上传工单文件，或载入示例数据。")
-    st.page_link("pages/upload.py", label="前往数据上传", icon=":material/upload_file:")
-    st.stop()
+filters = page_filters("下钻")
 
 district, township = filters.district, filters.township
 level = scope_level(district, township)

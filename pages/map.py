@@ -14,7 +14,7 @@ import streamlit as st
 
 from figures.maps import METRICS, NO_DATA_COLOUR, Choropleth, ColourClass, Metric, extent, heat_cell_degrees
 from ui import data
-from ui.filters import Filters
+from ui.filters import page_filters
 from ui.format import count, download_button, number, pct
 
 VIEWS = {"district": "各区着色", "street": "各街乡镇着色", "heat": "诉求热力图"}
@@ -24,12 +24,7 @@ MAX_RADIUS_M = {"district": 8000, "street": 2000}  # circle of the unit with the
 MAP_HEIGHT, ASSUMED_WIDTH = 620, 900  # px; the width only sizes the first view
 OUTLINE_COLOUR, SCOPE_COLOUR, LABEL_COLOUR = [110, 110, 110], [20, 20, 20], [40, 40, 40]
 
-filters: Filters | None = st.session_state.get("filters")
-st.title("地图")
-if filters is None:
-    st.info("尚无数据：请在「数据上传」页上传工单文件，或载入示例数据。")
-    st.page_link("pages/upload.py", label="前往数据上传", icon=":material/upload_file:")
-    st.stop()
+filters = page_filters("地图")
 
 
 def view_state(bounds: tuple[float, float, float, float] | None) -> pdk.ViewState:

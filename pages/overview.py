@@ -7,15 +7,10 @@ import streamlit as st
 
 from metrics.rates import RATES
 from ui import data
-from ui.filters import Filters
-from ui.format import count, download_button, number, pct
+from ui.filters import page_filters
+from ui.format import count, download_button, number, pct, sortable_text
 
-filters: Filters | None = st.session_state.get("filters")
-st.title("总览")
-if filters is None:
-    st.info("尚无数据：请在「数据上传」页上传工单文件，或载入示例数据。")
-    st.page_link("pages/upload.py", label="前往数据上传", icon=":material/upload_file:")
-    st.stop()
+filters = page_filters("总览")
 
 st.caption(filters.caption())
 where = {"district": filters.district, "township": filters.township}
@@ -76,8 +71,8 @@ shown = pd.DataFrame({
     "一级分类": top["category1"].fillna("（未注明）"), "二级分类": top["category2"].fillna("（未注明）"),
     "受理量": top["orders"], "上期": top["previous_orders"], "变化": top["change"],
     "解决率": top["resolution_rate"], "满意率": top["satisfaction_rate"]})
-st.dataframe(shown, hide_index=True, width="stretch", column_config={
-    "解决率": st.column_config.NumberColumn(format="percent"),
-    "满意率": st.column_config.NumberColumn(format="percent")})
+right = st.column_config.Column(alignment="right")
+st.dataframe(shown.assign(**{c: sortable_text(shown[c], 5, 100, "%") for c in ("解决率", "满意率")}),
+             hide_index=True, width="stretch", column_config={"解决率": right, "满意率": right})
 st.caption(filters.caption() + " · 受理量为全口径；解决率、满意率为全口径")
 download_button(shown, f"高频事项_{filters.period}_{filters.scope}.csv")

@@ -12,8 +12,8 @@ from pandas.io.formats.style import Styler
 from figures.qiyou import CHILD_LABELS, GROUP_OF, INDICATOR_COLUMNS, child_key, indicator_template, parse_indicators
 from metrics.config import DIMENSIONS, QIYOU, WUXING, load_qiyou_method
 from ui import data
-from ui.filters import Filters
-from ui.format import NO_DATA, download_button, number
+from ui.filters import page_filters
+from ui.format import NO_DATA, download_button, number, sortable_text
 
 INDICATORS = "qiyou_indicators"  # session_state: the evaluator's parsed indicator file, never the database
 INDICATORS_FILE = "qiyou_indicators_file"
@@ -23,12 +23,7 @@ SCORE_COLUMNS = [*INDEX_LABELS.values(), *DIMENSIONS]
 LOW, MIDDLE, HIGH = (248, 105, 107), (255, 235, 132), (99, 190, 123)
 NO_DATA_STYLE = "background-color: #eeeeee; color: #888888"
 
-filters: Filters | None = st.session_state.get("filters")
-st.title("七有五性")
-if filters is None:
-    st.info("尚无数据：请在「数据上传」页上传工单文件，或载入示例数据。")
-    st.page_link("pages/upload.py", label="前往数据上传", icon=":material/upload_file:")
-    st.stop()
+filters = page_filters("七有五性")
 
 st.caption(filters.caption())
 where = {"district": filters.district, "township": filters.township}
@@ -85,7 +80,7 @@ def styled_heat(table: pd.DataFrame) -> Styler:
     scores = table[SCORE_COLUMNS]
     low, high = scores.min().min(), scores.max().max()
     colours = scores.map(lambda v: score_colour(v, low, high))
-    text = scores.map(lambda v: NO_DATA if pd.isna(v) else f"{v:5.1f}")
+    text = {c: sortable_text(scores[c]) for c in SCORE_COLUMNS}
     return table.assign(**text).style.apply(lambda _: colours, axis=None, subset=SCORE_COLUMNS)
 
 

@@ -10,7 +10,7 @@ from metrics.levels import LEVEL_LABELS, LEVELS
 from metrics.ranking import STATUS_NO_DATA
 from metrics.scheme import Scheme
 from ui import data
-from ui.filters import Filters
+from ui.filters import Filters, page_filters
 from ui.format import download_button
 
 DRILLDOWN = "pages/drilldown.py"
@@ -18,12 +18,7 @@ AREA_LEVELS = ("district", "street")  # units with a place, which the drill-down
 # Handler types that are areas: their orders are ranked at the district and street levels, not again as units.
 AREA_HANDLER_TYPES = (LEVEL_LABELS["district"], LEVEL_LABELS["street"])
 
-filters: Filters | None = st.session_state.get("filters")
-st.title("排名")
-if filters is None:
-    st.info("尚无数据：请在「数据上传」页上传工单文件，或载入示例数据。")
-    st.page_link("pages/upload.py", label="前往数据上传", icon=":material/upload_file:")
-    st.stop()
+filters = page_filters("排名")
 
 
 def level_tables(filters: Filters) -> dict[str, pd.DataFrame]:

@@ -9,16 +9,11 @@ from report import SCOPE, build_report, column_kind, labelled
 from report.html import page
 from report.xlsx import workbook
 from ui import data
-from ui.filters import Filters
+from ui.filters import page_filters
 
 _COLUMN_FORMATS = {"percent": "percent", "decimal": "%.2f", "integer": "localized"}
 
-filters: Filters | None = st.session_state.get("filters")
-st.title("月度报告")
-if filters is None:
-    st.info("尚无数据：请在「数据上传」页上传工单文件，或载入示例数据。")
-    st.page_link("pages/upload.py", label="前往数据上传", icon=":material/upload_file:")
-    st.stop()
+filters = page_filters("月度报告")
 
 # The 排名通报 ranks the whole city: the sidebar's district does not narrow it.
 city = dataclasses.replace(filters, district=None, township=None)

@@ -10,8 +10,8 @@ from figures.qiyou import CHILD_LABELS, child_key
 from figures.timeliness import OVERDUE_STATES
 from metrics.config import load_time_limits
 from ui import data
-from ui.filters import Filters
-from ui.format import NO_DATA, count, download_button, number, pct
+from ui.filters import page_filters
+from ui.format import count, download_button, number, pct, sortable_text
 
 COLUMN_LABELS = {
     "category1": "一级分类", "category2": "二级分类", "orders": "受理量",
@@ -25,12 +25,7 @@ RATE_COLUMNS = ("按时联系率", "按时办结率")
 HOUR_KEYS = ("contact_hours_median", "contact_hours_p90", "close_hours_median", "close_hours_p90")
 HOUR_COLUMNS = [COLUMN_LABELS[k] for k in HOUR_KEYS]
 
-filters: Filters | None = st.session_state.get("filters")
-st.title("时效")
-if filters is None:
-    st.info("尚无数据：请在「数据上传」页上传工单文件，或载入示例数据。")
-    st.page_link("pages/upload.py", label="前往数据上传", icon=":material/upload_file:")
-    st.stop()
+filters = page_filters("时效")
 
 st.caption(filters.caption())
 where = {"district": filters.district, "township": filters.township}
@@ -43,12 +38,6 @@ if summary.empty:
 scope = summary.iloc[0]
 basis = (f"截至 {scope['as_of']:%Y-%m-%d %H:%M} 判断是否超期；工单按受理时间归入考核周期；"
          "未到期且未完成的工单不计入按时率的分母。")
-
-
-def sortable_text(values: pd.Series, width: int, scale: float = 1, suffix: str = "") -> pd.Series:
-    """Numbers as text, so that a missing one reads 无数据 (st.dataframe prints None); padded to one
-    width, so that sorting the text sorts the numbers (无数据 last)."""
-    return values.map(lambda v: NO_DATA if pd.isna(v) else f"{v * scale:{width}.1f}{suffix}")
 
 
 def show_table(frame: pd.DataFrame, file_name: str) -> None:

@@ -89,3 +89,14 @@ def sidebar_filters() -> Filters | None:
     st.session_state[_REMEMBERED] = chosen_filters
     st.query_params.from_dict(chosen_filters)
     return Filters(period, scheme, None if district == CITY else district, township)
+
+
+def page_filters(title: str) -> Filters:
+    """The page's title and the sidebar's filters; with no data yet, says what to do and stops the page."""
+    st.title(title)
+    filters: Filters | None = st.session_state.get("filters")
+    if filters is None:
+        st.info("尚无数据：请在「数据上传」页上传工单文件，或载入示例数据。")
+        st.page_link("pages/upload.py", label="前往数据上传", icon=":material/upload_file:")
+        st.stop()
+    return filters

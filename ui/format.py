@@ -33,6 +33,12 @@ def number(value: float | None, digits: int = 1) -> str:
     return f"{value:.{digits}f}"
 
 
+def sortable_text(values: pd.Series, width: int = 5, scale: float = 1, suffix: str = "", digits: int = 1) -> pd.Series:
+    """Numbers as text for st.dataframe, which prints a missing number as None: a missing one reads 无数据,
+    and padding to one width keeps sorting the text the same as sorting the numbers (无数据 last)."""
+    return values.map(lambda v: NO_DATA if pd.isna(v) else f"{v * scale:{width}.{digits}f}{suffix}")
+
+
 def download_button(frame: pd.DataFrame, file_name: str, label: str = "下载表格（CSV）") -> None:
     """CSV with a BOM so that Excel opens the Chinese correctly."""
     csv = safe_for_spreadsheet(frame).to_csv(index=False).encode("utf-8-sig")
