@@ -3,6 +3,7 @@ the overview, the ranking and the map. Debian's Chromium, driven by Playwright; 
 in test-artifacts/ for a person to look at."""
 from __future__ import annotations
 
+import io
 import os
 import socket
 import subprocess
@@ -11,13 +12,14 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from figures.overview import headline, ranking
 from metrics.config import load_scheme
 from store.db import connect
 from store.demo import SAMPLE_PATH
 from store.paths import ROOT
-from figures.overview import headline
 from ui.format import count
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -82,8 +84,17 @@ def _wait_until_healthy(port: int, server: subprocess.Popen) -> None:
     raise TimeoutError("streamlit did not start within 60 s")
 
 
-def test_upload_then_overview_in_a_real_browser(served_app):
+def _drawn_pixels(png: bytes) -> int:
+    """How many distinct colours a screenshot holds: a blank canvas has one."""
+    from PIL import Image
+
+    return len(Image.open(io.BytesIO(png)).convert("RGB").getcolors(maxcolors=1 << 20) or [])
+
+
+def test_upload_then_overview_ranking_and_map_in_a_real_browser(served_app):
     from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=60_000)  # a first render computes and caches every figure
 
     base, db_url = served_app
     ARTIFACTS.mkdir(exist_ok=True)
@@ -109,4 +120,24 @@ def test_upload_then_overview_in_a_real_browser(served_app):
         volume = page.get_by_test_id("stMetric").filter(has_text="受理量")
         expect(volume).to_contain_text(count(expected["all_orders"]))
         page.screenshot(path=ARTIFACTS / "e2e_3_overview.png", full_page=True)
+
+        # The ranking: what the page shows is what its download holds; the uploaded districts are in it.
+        page.goto(f"{base}/paiming")
+        expect(page.get_by_role("tab").first).to_be_visible()
+        with page.expect_download() as download:
+            page.get_by_role("button", name="下载表格（CSV）").first.click()
+        shown = pd.read_csv(download.value.path(), encoding="utf-8-sig")
+        table = ranking(connect(db_url), load_scheme(), "2025-12", "district")
+        expected = table[(table["status"] != "无数据").to_numpy()].set_index("unit")["orders"]
+        assert len(expected) > 0 and expected.sum() > 0
+        assert shown.set_index("单位")["受理量"].sort_index().to_dict() == expected.sort_index().to_dict()
+        page.screenshot(path=ARTIFACTS / "e2e_4_ranking.png", full_page=True)
+
+        # The map: deck.gl draws the 16 districts into a WebGL canvas, with no base map and no internet.
+        page.goto(f"{base}/ditu")
+        canvas = page.locator("canvas").first
+        expect(canvas).to_be_visible(timeout=60_000)
+        page.wait_for_timeout(3000)  # deck.gl draws after the canvas appears
+        assert _drawn_pixels(canvas.screenshot()) > 10
+        page.screenshot(path=ARTIFACTS / "e2e_5_map.png", full_page=True)
         browser.close()
