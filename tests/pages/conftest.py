@@ -5,8 +5,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from store.db import connect
-from store.paths import ROOT
 from store.demo import load_demo
+from store.paths import ROOT
 
 DEMO_ORDERS = 20_000
 APP = str(ROOT / "app.py")

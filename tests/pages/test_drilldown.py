@@ -7,7 +7,6 @@ import re
 
 import pandas as pd
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from figures.overview import headline, ranking
@@ -22,16 +21,6 @@ from ui.format import pct
 PAGE = "pages/drilldown.py"
 PERIOD = "2025-12"
 PHONE = re.compile(r"1[3-9]\d{9}|\d{3,4}-\d{7,8}")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def fresh_caches():
-    """Other modules switch databases: start from the seeded one, and leave nothing cached behind."""
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 @pytest.fixture(scope="module")
@@ -126,8 +115,6 @@ def test_an_order_is_found_by_its_id(seeded_app, busiest_township):
 
 
 def test_empty_database_says_what_to_do(empty_app):
-    st.cache_resource.clear()  # the engine of the seeded database must not be reused
-    st.cache_data.clear()
     at = _on_page(empty_app)
     assert not at.exception
     assert any("尚无数据" in i.value for i in at.info)

@@ -1,9 +1,9 @@
 """总览 under AppTest: the headline numbers are those metrics/ computes for the same period and scope."""
 from __future__ import annotations
 
+from figures.overview import headline
 from metrics.config import load_scheme
 from store.db import connect
-from figures.overview import headline
 from ui.format import count, pct
 
 

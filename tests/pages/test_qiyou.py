@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from figures.qiyou import dimension_categories, heat_table, parse_indicators, unit_profile
@@ -19,16 +18,6 @@ PERIOD = "2025-12"  # the demo year ends on 2025-12-31: the latest complete mont
 INDICATORS = ("指标,单位,周期,值,方向,目标,维度\n"
               "托育机构覆盖率,{unit},2025-12,40,1,100,幼有所育\n"
               "PM2.5 月均浓度,{unit},2025-12,70,-1,35,宜居性\n")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def fresh_caches():
-    """Other modules switch databases: start from the seeded one, and leave nothing cached behind."""
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def _on_page(app: AppTest) -> AppTest:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from figures.overview import ranking
@@ -14,16 +13,6 @@ from store.db import connect
 
 PAGE = "pages/rankings.py"
 PERIOD = "2025-12"  # the demo year ends on 2025-12-31: the latest complete month, the page's default
-
-
-@pytest.fixture(scope="module", autouse=True)
-def fresh_caches():
-    """Other modules switch databases: start from the seeded one, and leave nothing cached behind."""
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def _on_page(app: AppTest) -> AppTest:
@@ -88,8 +77,6 @@ def test_district_scope_ranks_its_townships(seeded_app, seeded_url):
 
 
 def test_empty_database_says_what_to_do(empty_app):
-    st.cache_resource.clear()  # the engine of the seeded database must not be reused
-    st.cache_data.clear()
     at = _on_page(empty_app)
     assert not at.exception
     assert any("尚无数据" in i.value for i in at.info)

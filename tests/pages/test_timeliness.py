@@ -4,8 +4,6 @@ empty database says what to do."""
 from __future__ import annotations
 
 import pandas as pd
-import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from metrics.config import load_scheme, load_time_limits
@@ -18,16 +16,6 @@ from ui.format import NO_DATA, count, pct
 PAGE = "pages/timeliness.py"
 PERIOD = "2025-12"  # the demo year ends on 2025-12-31: the latest complete month, the page's default
 AS_OF = pd.Timestamp("2026-01-01")  # the end of the period, long past
-
-
-@pytest.fixture(scope="module", autouse=True)
-def fresh_caches():
-    """Other modules switch databases: start from the seeded one, and leave nothing cached behind."""
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def _on_page(app: AppTest) -> AppTest:
