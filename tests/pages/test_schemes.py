@@ -84,3 +84,12 @@ def test_comparison_shows_each_units_ranks_and_move(schemes_page, seeded_url):
     changed = first["honour"] != second.loc[first.index, "honour"]
     assert (shown.loc[first.index, "榜单变化"] != "").tolist() == changed.tolist()
     assert any("名次变化" in m.value for m in at.markdown)
+
+
+def test_empty_database_lists_the_presets_and_says_how_to_compare(empty_app, user_folder):
+    at = empty_app.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert any("尚无数据" in i.value for i in at.info)
+    settings = at.dataframe[0].value
+    assert {s.title for s in list_schemes()} <= set(settings.columns)
