@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import os
 
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Connection, Engine, create_engine, event, select, update
 
+from store.aggregates import rebuilt
 from store.paths import LOCAL_DIR
 from store.profile import CityProfile, load_profile
 from store.tables import SCHEMA_VERSION, meta, metadata
@@ -28,6 +29,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages: index upkeep of millions of orders
     cursor.close()
 
 
@@ -46,7 +48,18 @@ def connect(url: str | None = None, profile: str | None = None) -> Engine:
             ])
         elif int(rows["schema_version"]) > SCHEMA_VERSION:
             raise RuntimeError(f"数据库结构版本 {rows['schema_version']} 高于本程序支持的 {SCHEMA_VERSION}，请升级程序。")
+        elif int(rows["schema_version"]) < SCHEMA_VERSION:
+            _upgraded(conn)
     return engine
+
+
+def _upgraded(conn: Connection) -> None:
+    """Schema 1 -> 2: the orders' count flags and the counts tables (created just now) filled from the orders;
+    the index by handler goes, as the counts tables answer those queries."""
+    conn.exec_driver_sql("ALTER TABLE orders ADD COLUMN counted SMALLINT NOT NULL DEFAULT 0")
+    conn.exec_driver_sql("DROP INDEX IF EXISTS ix_orders_handler")
+    rebuilt(conn)
+    conn.execute(update(meta).where(meta.c.key == "schema_version").values(value=str(SCHEMA_VERSION)))
 
 
 def setting(engine: Engine, key: str) -> str | None:

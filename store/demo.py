@@ -7,6 +7,7 @@ upload (data/samples/README.md says which). Every person, phone number and order
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
@@ -167,6 +168,22 @@ def demo_orders(n: int = 200_000, seed: int = 2025, year: int = 2025, profile: C
     The same arguments give the same frame. For the current year the orders stop before today.
     """
     return _orders(n, seed, year, profile or load_profile("beijing"), DEMO_ID_PREFIX)
+
+
+def demo_order_chunks(n: int, chunk: int = 1_000_000, seed: int = 2025, year: int = 2025, distinct: int = 4
+                      ) -> Iterator[pd.DataFrame]:
+    """`n` demo orders for benchmarks of city scale: copies of up to `distinct` generated frames of `chunk`
+    orders (seeds seed, seed + 1, …; a year of 24 million generated afresh would take an hour), each copy
+    under its own order ids, yielded month by month as a year's export sorted by time is."""
+    sizes = [min(chunk, n - start) for start in range(0, n, chunk)]
+    frames = [demo_orders(size, seed + k, year) for k, size in enumerate(sizes[:distinct])]
+    months = [pd.to_datetime(f["来电时间"], format="%Y/%m/%d %H:%M:%S").dt.month.to_numpy() for f in frames]
+    for month in range(1, 13):
+        for copy, size in enumerate(sizes):
+            rows = np.flatnonzero(months[copy % distinct][:size] == month)
+            frame = frames[copy % distinct].iloc[rows].copy()
+            frame["工单编号"] = f"{DEMO_ID_PREFIX}{year}{copy:04d}" + pd.Series(rows + 1).astype(str).str.zfill(8).to_numpy()
+            yield frame
 
 
 def demo_upload_sample(seed: int = 7) -> pd.DataFrame:

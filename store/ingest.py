@@ -1,31 +1,37 @@
 """An evaluator's file into the database: read -> map -> validate -> mask -> upsert, in one transaction.
 
-Nothing is lost: rows read = rows accepted + rows rejected, and rejected rows are kept in the
-quarantine table with their row number, column and reason. A file that cannot be read changes nothing.
+The file streams through in chunks, so memory does not grow with its size: each chunk is validated,
+masked and merged into the orders by the engine's bulk path, and the counts tables follow by deltas
+(store.aggregates). Nothing is lost: rows read = rows accepted + rows rejected, and rejected rows are
+kept in the quarantine table with their row number, column and reason. A file that cannot be read, or
+an upload that fails half way, changes nothing.
 """
 from __future__ import annotations
 
-import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import Column, Connection, Engine, MetaData, Table, case, exists, func, insert, select, update
+from sqlalchemy import Column, Connection, Engine, Integer, String, delete, insert, select, update
 
+from store import bulk
+from store.aggregates import CubeChanges, counted_bits, order_counts
 from store.db import active_profile
 from store.fields import DEFAULTED, FIELDS
 from store.mapping import Mapping, load_mapping, resolve
 from store.privacy import hash_key, masked_text, phone_hashes
-from store.read import RawTable, read_table
+from store.profile import CityProfile
+from store.read import NO_ROWS, FileError, RawChunk, Reading, Source, open_reading, sha256
 from store.tables import ORDER_COLUMNS, orders, quarantine, uploads
 from store.validate import checked_orders
 
 _WHOLE_ROW = "（整行）"
 _MASKED = [f.name for f in FIELDS if f.masked]
 # Values a later file may leave blank without erasing what an earlier one said (callbacks arrive late).
-_MERGED = [c for c in ORDER_COLUMNS if c not in ("order_id", "row_hash", "upload_id", "received_day")]
-_BATCH = 20_000
+_MERGED = [c for c in ORDER_COLUMNS if c not in ("order_id", "row_hash", "upload_id", "received_day", "counted")
+           and not c.startswith("given_")]
 
 
 @dataclass
@@ -55,69 +61,163 @@ class IngestResult:
 
 @dataclass
 class Prepared:
-    """A file read, mapped, validated and masked, not yet written: what the upload page previews."""
+    """A file read, mapped and validated, not yet written: what the upload page previews."""
 
     file_name: str
     sha256: str
-    raw: RawTable = field(repr=False)
+    source: Source = field(repr=False)  # the file's bytes or path: `committed` reads it again
     mapping: Mapping = field(repr=False)
-    rows: pd.DataFrame = field(repr=False)  # as the orders table will hold them
+    encoding: str
+    read: int
+    accepted: int
     problems: pd.DataFrame = field(repr=False)
+    now: pd.Timestamp  # the date checks' "now", the same when the file is written
 
     def result(self) -> IngestResult:
-        read = len(self.raw.frame) + len(self.raw.ragged)
-        result = IngestResult(0, self.file_name, read, len(self.rows), self.problems["row"].nunique(),
-                              mapping=self.mapping.name, encoding=self.raw.encoding, problems=self.problems)
+        result = IngestResult(0, self.file_name, self.read, self.accepted, self.problems["row"].nunique(),
+                              mapping=self.mapping.name, encoding=self.encoding, problems=self.problems)
         assert result.read == result.accepted + result.rejected, "rows read must equal accepted + rejected"
         return result
 
 
-def ingest_file(engine: Engine, data: bytes, file_name: str, mapping: str | dict | None = None,
+def ingest_file(engine: Engine, data: Source, file_name: str, mapping: str | dict | None = None,
                 user: str = "命令行", now: pd.Timestamp | None = None) -> IngestResult:
-    """Load one file; raises FileError (nothing written) when the file cannot be read at all."""
-    earlier = earlier_upload(engine, data)
+    """Load one file (its bytes or its path) in one pass; raises FileError (nothing written) when it
+    cannot be read at all."""
+    digest = sha256(data)
+    earlier = _upload_of(engine, digest)
     if earlier is not None:
         return earlier
-    return committed(engine, prepared_file(engine, data, file_name, mapping, now), user)
+    reading, resolved = _opened(data, file_name, mapping)
+    return _loaded(engine, file_name, digest, reading, resolved, now or pd.Timestamp.now(), user)
 
 
-def earlier_upload(engine: Engine, data: bytes) -> IngestResult | None:
+def earlier_upload(engine: Engine, data: Source) -> IngestResult | None:
     """The earlier upload of these very bytes, if any: loading it again would change nothing."""
-    sha = hashlib.sha256(data).hexdigest()
+    return _upload_of(engine, sha256(data))
+
+
+def _upload_of(engine: Engine, digest: str) -> IngestResult | None:
     with engine.connect() as conn:
-        row = conn.execute(select(uploads).where(uploads.c.sha256 == sha).order_by(uploads.c.id)).first()
+        row = conn.execute(select(uploads).where(uploads.c.sha256 == digest).order_by(uploads.c.id)).first()
     if row is None:
         return None
     return IngestResult(row.id, row.file_name, row.rows_read, row.accepted, row.rejected, duplicate_of=row.id,
                         mapping=row.mapping)
 
 
-def prepared_file(engine: Engine, data: bytes, file_name: str, mapping: str | dict | None = None,
+def prepared_file(engine: Engine, data: Source, file_name: str, mapping: str | dict | None = None,
                   now: pd.Timestamp | None = None) -> Prepared:
-    """Everything short of writing: raises FileError when the file cannot be read at all."""
-    raw = read_table(data, file_name)
-    resolved = resolve(load_mapping(mapping), [c for c in raw.frame.columns if c != "_row"])
-    checked = checked_orders(raw.frame, resolved, active_profile(engine), now)
-    return Prepared(file_name, hashlib.sha256(data).hexdigest(), raw, resolved,
-                    _stored_rows(checked.orders, raw.frame, resolved), _all_problems(raw, checked.problems))
+    """Everything short of writing (a dry run); raises FileError when the file cannot be read at all."""
+    reading, resolved = _opened(data, file_name, mapping)
+    now = now or pd.Timestamp.now()
+    tally = _Tally()
+    with engine.begin() as conn:  # only the temporary table of ids seen is written, and dropped
+        _checked_chunks(conn, reading, resolved, active_profile(engine), now, tally)
+    _check_rows_read(tally)
+    return Prepared(file_name, sha256(data), data, resolved, reading.encoding, tally.read, tally.accepted,
+                    tally.all_problems(), now)
 
 
 def committed(engine: Engine, prepared: Prepared, user: str) -> IngestResult:
-    """The prepared upload written in one transaction: upload record, merged orders, quarantined rows."""
-    result = prepared.result()
-    rows = prepared.rows.copy()
+    """The prepared upload written in one transaction: upload record, merged orders, quarantined rows, counts."""
+    reading = open_reading(prepared.source, prepared.file_name)
+    return _loaded(engine, prepared.file_name, prepared.sha256, reading, prepared.mapping, prepared.now, user)
+
+
+def _opened(data: Source, file_name: str, mapping: str | dict | None) -> tuple[Reading, Mapping]:
+    """The file opened and its columns mapped: the file-level errors, before any row is read."""
+    reading = open_reading(data, file_name)
+    return reading, resolve(load_mapping(mapping), reading.headers)
+
+
+@dataclass
+class _Tally:
+    """What the chunks of a file came to."""
+
+    read: int = 0
+    accepted: int = 0
+    inserted: int = 0
+    updated: int = 0
+    problems: list[pd.DataFrame] = field(default_factory=list)
+
+    def all_problems(self) -> pd.DataFrame:
+        return pd.concat(self.problems, ignore_index=True)
+
+
+def _check_rows_read(tally: _Tally) -> None:
+    if tally.read == 0:
+        raise FileError(NO_ROWS)
+
+
+def _loaded(engine: Engine, file_name: str, digest: str, reading: Reading, mapping: Mapping, now: pd.Timestamp,
+            user: str) -> IngestResult:
+    profile = active_profile(engine)
+    tally = _Tally()
     with engine.begin() as conn:
-        result.upload_id = conn.execute(insert(uploads).values(
-            file_name=prepared.file_name, sha256=prepared.sha256, mapping=result.mapping, rows_read=result.read,
-            accepted=result.accepted, rejected=result.rejected, inserted=0, updated=0,
-            uploaded_by=user, uploaded_at=datetime.now()).returning(uploads.c.id)).scalar_one()
-        rows["upload_id"] = result.upload_id
-        result.inserted, result.updated = _merged(conn, rows)
-        records = _quarantine_records(prepared.raw, prepared.mapping, prepared.problems)
-        _quarantined(conn, result.upload_id, prepared.problems, records)
-        conn.execute(update(uploads).where(uploads.c.id == result.upload_id)
-                     .values(inserted=result.inserted, updated=result.updated))
+        upload_id = conn.execute(insert(uploads).values(
+            file_name=file_name, sha256=digest, mapping=mapping.name, rows_read=0, accepted=0, rejected=0,
+            inserted=0, updated=0, uploaded_by=user, uploaded_at=datetime.now()).returning(uploads.c.id)).scalar_one()
+        changes = CubeChanges()
+
+        def written(rows: pd.DataFrame, chunk: RawChunk, problems: pd.DataFrame) -> None:
+            inserted, updated = _merged(conn, rows.assign(upload_id=upload_id), changes)
+            tally.inserted += inserted
+            tally.updated += updated
+            _quarantined(conn, upload_id, problems, _quarantine_records(chunk.frame, mapping, problems))
+
+        _checked_chunks(conn, reading, mapping, profile, now, tally, written)
+        _check_rows_read(tally)
+        changes.written(conn)
+        result = IngestResult(upload_id, file_name, tally.read, tally.accepted, 0, tally.inserted, tally.updated,
+                              mapping=mapping.name, encoding=reading.encoding, problems=tally.all_problems())
+        result.rejected = result.problems["row"].nunique()
+        assert result.read == result.accepted + result.rejected, "rows read must equal accepted + rejected"
+        conn.execute(update(uploads).where(uploads.c.id == upload_id).values(
+            rows_read=result.read, accepted=result.accepted, rejected=result.rejected, inserted=result.inserted,
+            updated=result.updated))
     return result
+
+
+def _checked_chunks(conn: Connection, reading: Reading, mapping: Mapping, profile: CityProfile, now: pd.Timestamp,
+                    tally: _Tally, written: Callable[[pd.DataFrame, RawChunk, pd.DataFrame], None] | None = None
+                    ) -> None:
+    """Each chunk validated (an id repeated from an earlier chunk is a duplicate too), counted in `tally`,
+    and handed to `written` as the rows the orders table will hold."""
+    seen = _SeenIds(conn)
+    for chunk in reading.chunks:
+        checked = checked_orders(chunk.frame, mapping, profile, now, seen.earlier_rows)
+        seen.add(checked.ids, chunk.frame["_row"])
+        problems = _with_ragged(checked.problems, chunk.ragged)
+        rows = _stored_rows(checked.orders, chunk.frame, mapping)
+        tally.read += chunk.rows_read
+        tally.accepted += len(rows)
+        tally.problems.append(problems)
+        if written is not None:
+            written(rows, chunk, problems)
+    seen.table.drop(conn)
+
+
+class _SeenIds:
+    """The order ids of the chunks read so far and the row each first appeared in, in a temporary table:
+    duplicates are found across the whole file while memory holds one chunk."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.table = bulk.temporary(conn, "upload_ids", Column("order_id", String(200), primary_key=True),
+                                    Column("row_number", Integer, nullable=False))
+        self.found: dict[str, int] = {}
+
+    def earlier_rows(self, ids: pd.Series) -> pd.Series:
+        t = self.table
+        query = select(t.c.order_id, t.c.row_number).where(
+            bulk.among(self.conn, t.c.order_id, ids.dropna().unique().tolist()))
+        self.found = dict(self.conn.execute(query).all())
+        return pd.Series(pd.array(ids.map(self.found), dtype="Int64"), index=ids.index)
+
+    def add(self, ids: pd.Series, rows: pd.Series) -> None:
+        first = (ids.notna() & ~ids.duplicated() & ~ids.isin(list(self.found))).to_numpy()
+        bulk.inserted(self.conn, self.table, pd.DataFrame({"order_id": ids[first], "row_number": rows[first]}))
 
 
 def _stored_rows(checked: pd.DataFrame, raw: pd.DataFrame, mapping: Mapping) -> pd.DataFrame:
@@ -125,93 +225,73 @@ def _stored_rows(checked: pd.DataFrame, raw: pd.DataFrame, mapping: Mapping) -> 
     rows = checked.drop(columns="_row")
     personal = raw.loc[rows.index]
     phone, name = mapping.personal.get("caller_phone"), mapping.personal.get("caller_name")
-    rows["phone_hash"] = phone_hashes(personal[phone], hash_key()) if phone else None
+    rows["phone_hash"] = phone_hashes(personal[phone], hash_key()) if phone else pd.Series(pd.NA, index=rows.index,
+                                                                                          dtype="string")
     names = personal[name] if name else None
     for column in _MASKED:
         rows[column] = masked_text(rows[column], names)
-    rows["received_day"] = rows["received_at"].dt.date
-    rows["closed_day"] = rows["closed_at"].dt.date
+    rows["received_day"] = rows["received_at"].dt.normalize()
+    rows["closed_day"] = rows["closed_at"].dt.normalize()
     fingerprint = pd.util.hash_pandas_object(rows[[f.name for f in FIELDS] + ["phone_hash"]], index=False)
     rows["row_hash"] = fingerprint.to_numpy().view("int64")
-    return rows
+    return rows.reset_index(drop=True)
 
 
-def _all_problems(raw: RawTable, problems: pd.DataFrame) -> pd.DataFrame:
-    ragged = pd.DataFrame(raw.ragged, columns=["row", "reason"]).assign(column=_WHOLE_ROW, value="")
-    return pd.concat([problems, ragged[problems.columns]], ignore_index=True) if raw.ragged else problems
+def _with_ragged(problems: pd.DataFrame, ragged: list[tuple[int, str]]) -> pd.DataFrame:
+    if not ragged:
+        return problems
+    rows = pd.DataFrame(ragged, columns=["row", "reason"]).assign(column=_WHOLE_ROW, value="")
+    return pd.concat([problems, rows[problems.columns]], ignore_index=True)
 
 
-def _merged(conn: Connection, rows: pd.DataFrame) -> tuple[int, int]:
-    """Upsert through a staging table: (inserted, updated). Unchanged rows (same fingerprint) are left alone."""
-    stage = Table("upload_stage", MetaData(), *(Column(c.name, c.type) for c in orders.columns),
-                  prefixes=["TEMPORARY"])
-    stage.create(conn)
-    try:
-        _staged(conn, rows[list(ORDER_COLUMNS)])
-        changed = orders.c.row_hash != stage.c.row_hash
-        updated = conn.execute(
-            update(orders).where(orders.c.order_id == stage.c.order_id, changed).values(
-                {**{c: _merged_value(stage, c) for c in _MERGED if not c.startswith("given_")},
-                 **{f"given_{c}": stage.c[f"given_{c}"] | orders.c[f"given_{c}"] for c in DEFAULTED},
-                 "row_hash": stage.c.row_hash, "upload_id": stage.c.upload_id,
-                 "received_day": stage.c.received_day})).rowcount
-        new = select(*(stage.c[c] for c in ORDER_COLUMNS)).where(
-            ~exists().where(orders.c.order_id == stage.c.order_id))
-        # Without preserve_rowcount SQLAlchemy 2.1 reports -1 for INSERT ... SELECT (psycopg at least).
-        inserted = conn.execute(insert(orders).from_select(ORDER_COLUMNS, new)
-                                .execution_options(preserve_rowcount=True)).rowcount
-    finally:
-        stage.drop(conn)
-    return inserted, updated
+def _merged(conn: Connection, rows: pd.DataFrame, changes: CubeChanges) -> tuple[int, int]:
+    """New orders inserted, changed ones merged with what is stored: (inserted, updated). Unchanged rows
+    (same fingerprint) are left alone; the counts tables get the difference."""
+    ids = rows["order_id"].tolist()
+    stored = dict(conn.execute(select(orders.c.order_id, orders.c.row_hash)
+                               .where(bulk.among(conn, orders.c.order_id, ids))).all())
+    before_hash = pd.Series(stored, dtype="Int64").reindex(ids)
+    new = before_hash.isna().to_numpy()
+    changed = ~new & (before_hash.to_numpy(dtype="int64", na_value=0) != rows["row_hash"].to_numpy())
+    later = rows[changed].set_index("order_id", drop=False)
+    before = _stored_orders(conn, later.index.tolist(), like=rows)
+    if len(later):
+        conn.execute(delete(orders).where(bulk.among(conn, orders.c.order_id, later.index.tolist())))
+    written = pd.concat([rows[new], _merged_rows(before, later)], ignore_index=True)
+    written["counted"] = counted_bits(order_counts(written))
+    bulk.inserted(conn, orders, written[list(ORDER_COLUMNS)])
+    changes.add(before, -1, conn)
+    changes.add(written, 1, conn)
+    return int(new.sum()), int(changed.sum())
 
 
-def _merged_value(stage: Table, column: str):
-    """The later file's value where it has one; for a defaulted field, an inferred value replaces only
-    an inferred one, never a value an earlier file stated."""
-    later_first = func.coalesce(stage.c[column], orders.c[column])
-    if column not in DEFAULTED:
-        return later_first
-    stated_before = orders.c[f"given_{column}"] & ~stage.c[f"given_{column}"]
-    return case((stated_before, orders.c[column]), else_=later_first)
+def _stored_orders(conn: Connection, ids: list[str], like: pd.DataFrame) -> pd.DataFrame:
+    """The stored orders of these ids, indexed by id, with the dtypes of `like`."""
+    found = conn.execute(select(orders).where(bulk.among(conn, orders.c.order_id, ids))).all() if ids else []
+    frame = pd.DataFrame(found, columns=list(ORDER_COLUMNS), dtype=object).set_index("order_id", drop=False)
+    return frame.astype({c: like[c].dtype for c in like.columns if c in frame.columns})
 
 
-def _staged(conn: Connection, rows: pd.DataFrame) -> None:
-    """Rows into the staging table by each engine's bulk path: COPY on PostgreSQL, executemany on SQLite."""
-    columns = ", ".join(rows.columns)
-    if conn.dialect.name == "postgresql":
-        cursor = conn.connection.driver_connection.cursor()
-        with cursor.copy(f"COPY upload_stage ({columns}) FROM STDIN") as copy:
-            for row in _python_values(rows):
-                copy.write_row(row)
-        return
-    placeholders = ", ".join("?" * len(rows.columns))
-    values = _python_values(_sqlite_storage(rows))
-    for start in range(0, len(values), _BATCH):
-        conn.exec_driver_sql(f"INSERT INTO upload_stage ({columns}) VALUES ({placeholders})",
-                             values[start:start + _BATCH])
+def _merged_rows(before: pd.DataFrame, later: pd.DataFrame) -> pd.DataFrame:
+    """The later file's value where it has one; for a defaulted field, an inferred value replaces only an
+    inferred one, never a value an earlier file stated. Both frames are indexed by order id, alike."""
+    before = before.reindex(later.index)
+    merged = later.copy()
+    for column in _MERGED:
+        value = later[column].fillna(before[column])
+        if column in DEFAULTED:
+            stated_before = before[f"given_{column}"] & ~later[f"given_{column}"]
+            value = value.mask(stated_before, before[column])
+        merged[column] = value
+    for column in DEFAULTED:
+        merged[f"given_{column}"] = later[f"given_{column}"] | before[f"given_{column}"]
+    return merged.reset_index(drop=True)
 
 
-def _sqlite_storage(rows: pd.DataFrame) -> pd.DataFrame:
-    """Values as SQLAlchemy itself stores them in SQLite (so its own reads and comparisons agree)."""
-    out = rows.copy()
-    for column in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[column]):
-            out[column] = out[column].dt.strftime("%Y-%m-%d %H:%M:%S.%f")
-    for column in ("received_day", "closed_day"):
-        out[column] = out[column].astype("string")
-    return out
-
-
-def _python_values(rows: pd.DataFrame) -> list[tuple]:
-    """Rows as DBAPI parameters: pandas' missing values become None."""
-    columns = [rows[c].astype(object).where(rows[c].notna(), None).tolist() for c in rows.columns]
-    return list(zip(*columns))
-
-
-def _quarantine_records(raw: RawTable, mapping: Mapping, problems: pd.DataFrame) -> dict[int, str]:
+def _quarantine_records(raw: pd.DataFrame, mapping: Mapping, problems: pd.DataFrame) -> dict[int, str]:
     """Each rejected row as JSON for the evaluator to correct: mapped columns only, numbers masked."""
     columns = list(dict.fromkeys(s.column for s in mapping.fields.values() if s.column))
-    bad = raw.frame[raw.frame["_row"].isin(problems["row"])]
+    bad = raw[raw["_row"].isin(problems["row"])]
     name = mapping.personal.get("caller_name")  # the caller's own name, reduced to the surname as in orders
     masked = bad[columns].apply(masked_text, names=bad[name] if name else None)
     return {int(r): json.dumps(rec, ensure_ascii=False)
@@ -221,8 +301,8 @@ def _quarantine_records(raw: RawTable, mapping: Mapping, problems: pd.DataFrame)
 def _quarantined(conn: Connection, upload_id: int, problems: pd.DataFrame, records: dict[int, str]) -> None:
     if problems.empty:
         return
+    values = masked_text(problems["value"].astype(str)).str.slice(0, 500)
     conn.execute(insert(quarantine), [
-        {"upload_id": upload_id, "row_number": int(p.row), "column_name": p.column,
-         "value": str(masked_text(pd.Series([p.value])).iloc[0])[:500], "reason": p.reason,
-         "record": records.get(int(p.row), "{}")}
-        for p in problems.itertuples(index=False)])
+        {"upload_id": upload_id, "row_number": int(p.row), "column_name": p.column, "value": value,
+         "reason": p.reason, "record": records.get(int(p.row), "{}")}
+        for p, value in zip(problems.itertuples(index=False), values)])

@@ -1,16 +1,36 @@
-"""Reading an uploaded file into a frame of strings, whatever Excel or another system wrote."""
+"""Reading an uploaded file into frames of strings, whatever Excel or another system wrote.
+
+A CSV file is read as a stream of chunks (pyarrow's streaming CSV reader), so a year of a city's
+orders is read in bounded memory; an .xlsx workbook (at most a million rows) is read whole.
+"""
 from __future__ import annotations
 
+import codecs
 import csv
+import hashlib
 import io
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 from charset_normalizer import from_bytes
+
+Source = bytes | str | os.PathLike  # a file's bytes, or its path (read in blocks, never whole)
 
 # Encodings tried strictly in this order before guessing: Excel writes UTF-8 with BOM or GBK.
 _ENCODINGS = ("utf-8-sig", "gb18030")
+_PYARROW_ENCODING = {"utf-8-sig": "utf8"}  # pyarrow drops a UTF-8 BOM itself
 FIRST_DATA_ROW = 2  # row numbers as a spreadsheet shows them: the header is row 1
+_BLOCK = 4 << 20  # bytes per block when hashing or checking an encoding
+CHUNK_BYTES = 16 << 20  # CSV bytes per chunk: ~35,000 orders of a Beijing export
+_XLSX_CHUNK_ROWS = 100_000
+NO_ROWS = "文件只有表头，没有数据行。"
 
 
 class FileError(ValueError):
@@ -24,67 +44,178 @@ class RawTable:
     ragged: list[tuple[int, str]] = field(default_factory=list)  # (row number, reason)
 
 
-def read_table(data: bytes, file_name: str) -> RawTable:
-    if not data.strip():
+@dataclass
+class RawChunk:
+    """Consecutive rows of a file: non-blank rows as strings with their "_row", and the ragged rows set aside."""
+
+    frame: pd.DataFrame
+    ragged: list[tuple[int, str]]
+
+    @property
+    def rows_read(self) -> int:
+        return len(self.frame) + len(self.ragged)
+
+
+@dataclass
+class Reading:
+    """A file opened for reading: its header row and encoding, and its rows chunk by chunk."""
+
+    headers: list[str]
+    encoding: str
+    chunks: Iterator[RawChunk] = field(repr=False)
+
+
+def read_table(data: Source, file_name: str) -> RawTable:
+    """The whole file as one frame (previews, reference tables); ingestion reads `open_reading` chunks."""
+    reading = open_reading(data, file_name)
+    chunks = [c for c in reading.chunks if c.rows_read]
+    if not chunks:
+        raise FileError(NO_ROWS)
+    frame = pd.concat([c.frame for c in chunks], ignore_index=True).fillna("")
+    frame["_row"] = frame["_row"].astype("int64")
+    return RawTable(frame, reading.encoding, [r for c in chunks for r in c.ragged])
+
+
+def open_reading(data: Source, file_name: str) -> Reading:
+    """The header checked and the encoding found before any row is read; FileError when unreadable."""
+    head = _head(data)
+    if not head.strip():
         raise FileError("文件为空：没有任何内容。")
     if file_name.lower().endswith((".xlsx", ".xlsm")):
-        return _with_row_numbers(_read_xlsx(data), "xlsx", [])
-    if data[:4] == b"PK\x03\x04":
+        return _xlsx_reading(_whole(data))
+    if head[:4] == b"PK\x03\x04":
         raise FileError("这是一个 Excel/ZIP 文件，但文件名不以 .xlsx 结尾：请以 .xlsx 上传或另存为 CSV。")
-    text, encoding = decode(data)
-    frame, ragged = _read_csv_text(text)
-    return _with_row_numbers(frame, encoding, ragged)
+    encoding = file_encoding(data)
+    header = next(csv.reader(io.StringIO(head.decode(encoding, errors="ignore"))), [])
+    names = _checked_header(header)
+    return Reading(names, encoding, _csv_chunks(data, encoding, names, CHUNK_BYTES))
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """The text and the encoding it was written in (UTF-8, UTF-8 BOM, GBK/GB18030, or a good guess)."""
+def sha256(data: Source) -> str:
+    digest = hashlib.sha256()
+    for block in _blocks(data):
+        digest.update(block)
+    return digest.hexdigest()
+
+
+def file_encoding(data: Source) -> str:
+    """The encoding the whole file decodes in (UTF-8, UTF-8 BOM, GBK/GB18030), else a good guess from its start."""
     for encoding in _ENCODINGS:
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    guess = from_bytes(data).best()
+        if _decodes(data, encoding):
+            return encoding
+    guess = from_bytes(_head(data)).best()
     if guess is None or "\x00" in str(guess):
         raise FileError("无法识别文件编码：请在 Excel 中另存为「CSV UTF-8（逗号分隔）」后重新上传。")
-    return str(guess), guess.encoding
+    return guess.encoding
 
 
-def _read_csv_text(text: str) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
-    if "\x00" in text:
-        raise FileError("文件含有空字符（NUL），不是有效的 CSV 文本文件。")
-    if len({len(row) for row in csv.reader(io.StringIO(text)) if row}) > 1:  # pandas pads short rows silently
-        return _read_ragged_csv(text)
+def _decodes(data: Source, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)()
     try:
-        # Blank lines are kept while reading so that the index still counts the file's rows.
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False)
-        frame = _checked_header(frame, next(csv.reader(io.StringIO(text)), []))
-        return frame[(frame != "").any(axis=1)], []
-    except pd.errors.ParserError:
-        return _read_ragged_csv(text)
-    except pd.errors.EmptyDataError as exc:
-        raise FileError("文件为空：没有表头。") from exc
+        for block in _blocks(data):
+            if "\x00" in decoder.decode(block):
+                raise FileError("文件含有空字符（NUL），不是有效的 CSV 文本文件。")
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
-def _read_ragged_csv(text: str) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
-    """Rows with a wrong number of cells are set aside with their row number, the rest kept."""
-    rows = [r for r in csv.reader(io.StringIO(text))]
-    header, body = rows[0], rows[1:]
-    kept, ragged, numbers = [], [], []
-    for offset, row in enumerate(body):
-        number = offset + FIRST_DATA_ROW
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            ragged.append((number, f"该行有 {len(row)} 列，表头有 {len(header)} 列"))
-            continue
-        kept.append(row)
-        numbers.append(number)
-    frame = _checked_header(pd.DataFrame(kept, dtype=str, columns=range(len(header))), header)
-    frame.index = pd.Index(numbers) - FIRST_DATA_ROW
-    return frame, ragged
+def _opened(data: Source) -> BinaryIO:
+    return io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else open(Path(data), "rb")
 
 
-def _read_xlsx(data: bytes) -> pd.DataFrame:
+def _arrow_input(data: Source) -> pa.NativeFile | str:
+    return pa.BufferReader(data) if isinstance(data, (bytes, bytearray)) else str(Path(data))
+
+
+def _blocks(data: Source) -> Iterator[bytes]:
+    if isinstance(data, (bytes, bytearray)):
+        yield from (data[i:i + _BLOCK] for i in range(0, len(data), _BLOCK))
+        return
+    with _opened(data) as handle:
+        while block := handle.read(_BLOCK):
+            yield block
+
+
+def _head(data: Source) -> bytes:
+    return next(_blocks(data), b"")
+
+
+def _whole(data: Source) -> bytes:
+    return data if isinstance(data, (bytes, bytearray)) else Path(data).read_bytes()
+
+
+def _csv_chunks(data: Source, encoding: str, names: list[str], chunk_bytes: int) -> Iterator[RawChunk]:
+    """The rows after the header, chunk by chunk, all cells as strings; blank rows dropped.
+
+    Rows of another width than the header reach `_RowNumbers` with their row number: that needs the
+    serial reader (the threaded one does not number them), which also keeps the chunks in file order.
+    """
+    numbers = _RowNumbers(len(names))
+    columns = [str(i) for i in range(len(names))]
+    reader = _guarded(encoding, lambda: pacsv.open_csv(
+        _arrow_input(data),
+        read_options=pacsv.ReadOptions(use_threads=False, block_size=chunk_bytes, column_names=columns,
+                                       encoding=_PYARROW_ENCODING.get(encoding, encoding)),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False,
+                                         invalid_row_handler=numbers.set_aside),
+        convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(columns, pa.string()),
+                                             strings_can_be_null=False, quoted_strings_can_be_null=False)))
+    while (batch := _guarded(encoding, lambda: next(reader, None))) is not None:
+        frame = batch.to_pandas()
+        frame.columns = names
+        frame["_row"] = numbers.take(batch.num_rows)
+        frame = frame[frame["_row"] >= FIRST_DATA_ROW]  # the header is row 1
+        blank = (frame[names] == "").all(axis=1).to_numpy()
+        yield RawChunk(frame[~blank].reset_index(drop=True), numbers.ragged())
+    if rest := numbers.ragged(final=True):  # broken rows after the last good one
+        yield RawChunk(pd.DataFrame(columns=[*names, "_row"]), rest)
+
+
+def _guarded(encoding: str, step):
+    """pyarrow's answer, its errors said in Chinese."""
+    try:
+        return step()
+    except pa.ArrowInvalid as exc:
+        raise FileError(f"文件不是有效的 CSV（{exc}）：请在 Excel 中另存为「CSV UTF-8（逗号分隔）」后重新上传。") from exc
+    except UnicodeDecodeError as exc:
+        raise FileError(f"文件中有不属于 {encoding} 编码的字节：请在 Excel 中另存为「CSV UTF-8（逗号分隔）」后重新上传。") from exc
+
+
+class _RowNumbers:
+    """Numbers the rows pyarrow returns, knowing the rows of the wrong width it set aside."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.next = 1
+        self.skipped: list[int] = []  # numbers of set-aside rows not yet passed
+        self.pending_ragged: list[tuple[int, str]] = []
+
+    def set_aside(self, row) -> str:
+        self.skipped.append(row.number)
+        if row.text.strip():  # a whitespace-only line is a blank line, not a broken row
+            self.pending_ragged.append((row.number, f"该行有 {row.actual_columns} 列，表头有 {self.width} 列"))
+        return "skip"
+
+    def take(self, count: int) -> np.ndarray:
+        """The numbers of the next `count` rows returned: the next numbers not set aside."""
+        skipped = np.array([n for n in self.skipped if n >= self.next], dtype=np.int64)
+        candidates = np.arange(self.next, self.next + count + len(skipped), dtype=np.int64)
+        numbers = candidates[~np.isin(candidates, skipped)][:count]
+        if count:
+            self.next = int(numbers[-1]) + 1
+        self.skipped = [n for n in self.skipped if n >= self.next]
+        return numbers
+
+    def ragged(self, final: bool = False) -> list[tuple[int, str]]:
+        """The rows set aside before the rows numbered so far (all of them at the end of the file)."""
+        done = [r for r in self.pending_ragged if final or r[0] < self.next]
+        self.pending_ragged = [r for r in self.pending_ragged if r not in done]
+        return done
+
+
+def _xlsx_reading(data: bytes) -> Reading:
     try:
         # data_only: cached values, formulas are never evaluated.
         # header=None keeps the header row as written (pandas would rename a repeated name to "x.1").
@@ -94,26 +225,23 @@ def _read_xlsx(data: bytes) -> pd.DataFrame:
         raise FileError(f"无法读取 Excel 文件：{type(exc).__name__}。请确认是 .xlsx 格式且未加密。") from exc
     if sheet.empty:
         raise FileError("Excel 文件的第一个工作表是空的。")
-    body = sheet.iloc[1:]
-    body.index = body.index - 1
-    return _checked_header(body, sheet.iloc[0].fillna("").astype(str).tolist())
+    names = _checked_header(sheet.iloc[0].fillna("").astype(str).tolist())
+    body = sheet.iloc[1:].fillna("").astype(str)
+    body.columns = names
+    body["_row"] = np.arange(FIRST_DATA_ROW, FIRST_DATA_ROW + len(body))
+    blank = (body[names] == "").all(axis=1)
+    body = body[~blank.to_numpy()].reset_index(drop=True)
+    chunks = (RawChunk(body.iloc[i:i + _XLSX_CHUNK_ROWS].reset_index(drop=True), [])
+              for i in range(0, max(len(body), 1), _XLSX_CHUNK_ROWS))
+    return Reading(names, "xlsx", chunks)
 
 
-def _checked_header(frame: pd.DataFrame, header: list[str]) -> pd.DataFrame:
-    """The frame under the header row as written, checked: present, and no name twice."""
+def _checked_header(header: list[str]) -> list[str]:
+    """The header row as written, checked: present, and no name twice."""
     names = [str(c).strip().lstrip("\ufeff") for c in header]
     if not names or not any(names):
         raise FileError("第 1 行没有表头：第一行应为列名，例如「工单编号」「来电时间」。")
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
         raise FileError(f"表头中有重复的列名：{'、'.join(duplicated)}。")
-    frame.columns = names
-    return frame.fillna("").astype(str)
-
-
-def _with_row_numbers(frame: pd.DataFrame, encoding: str, ragged: list[tuple[int, str]]) -> RawTable:
-    if frame.empty and not ragged:
-        raise FileError("文件只有表头，没有数据行。")
-    frame = frame.copy()
-    frame["_row"] = frame.index.to_numpy() + FIRST_DATA_ROW
-    return RawTable(frame.reset_index(drop=True), encoding, ragged)
+    return names

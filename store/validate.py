@@ -4,6 +4,7 @@ Vectorised: each check is a boolean mask over the whole file, so a month of a ci
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +42,7 @@ _COMPANY_WORDS = ("公司", "集团", "有限")
 class Checked:
     orders: pd.DataFrame  # canonical columns + "_row", valid rows only
     problems: pd.DataFrame  # row, column, value, reason (one line per problem; a row may have several)
+    ids: pd.Series  # the order id of every row read, NA where empty
 
 
 class _Problems:
@@ -59,8 +61,13 @@ class _Problems:
         return pd.concat(self.parts, ignore_index=True).sort_values(["row", "column"], kind="stable")
 
 
+# The row where each order id first appeared in earlier chunks of the same file (NA where it did not).
+EarlierRows = Callable[[pd.Series], pd.Series]
+
+
 def checked_orders(raw: pd.DataFrame, mapping: Mapping, profile: CityProfile,
-                   now: pd.Timestamp | None = None) -> Checked:
+                   now: pd.Timestamp | None = None, earlier_rows: EarlierRows | None = None) -> Checked:
+    """`raw` is a whole file or one chunk of it; `earlier_rows` then says which ids the chunks before held."""
     now = now or pd.Timestamp.now()
     rows = raw["_row"].astype("int64")
     problems = _Problems()
@@ -81,13 +88,13 @@ def checked_orders(raw: pd.DataFrame, mapping: Mapping, profile: CityProfile,
     _check_dates(out, texts, mapping, rows, problems, now)
     _check_units(out, mapping, rows, problems, profile)
     _check_coordinates(out, mapping, rows, problems, profile)
-    _check_duplicates(out, mapping, rows, problems)
+    _check_duplicates(out, mapping, rows, problems, earlier_rows)
     _fill_defaults(out)
     found = problems.frame()
     good = ~rows.isin(found["row"])
     orders = out[good].copy()
     orders["_row"] = rows[good]
-    return Checked(orders, found)
+    return Checked(orders, found, out["order_id"])
 
 
 def _dtype(kind: Kind) -> str:
@@ -166,8 +173,9 @@ def _booleans(name: str, text: pd.Series, source: FieldSource) -> pd.Series:
 
 def _each_distinct(text: pd.Series, translate) -> pd.Series:
     """translate() applied once per distinct value: a column of a million cells has a handful of them."""
-    distinct = text.dropna().unique()
-    return text.map(dict(zip(distinct, map(translate, distinct))))
+    codes, distinct = pd.factorize(text)
+    translated = np.array([translate(value) for value in distinct] + [pd.NA], dtype=object)
+    return pd.Series(translated[codes], index=text.index)  # code -1 (a missing cell) takes the NA
 
 
 def _check_dates(out: pd.DataFrame, texts: dict[str, pd.Series], mapping: Mapping, rows: pd.Series,
@@ -223,17 +231,25 @@ def _check_coordinates(out: pd.DataFrame, mapping: Mapping, rows: pd.Series, pro
     def inside(la: pd.Series, lo: pd.Series) -> pd.Series:
         return (la.between(lat_min, lat_max) & lo.between(lon_min, lon_max)).fillna(True)
 
-    outside, swapped = ~inside(lat, lon), inside(lon, lat)
+    outside = ~inside(lat, lon)
+    if not outside.any():
+        return
+    lat, lon, rows = lat[outside], lon[outside], rows[outside]
     where = f"{profile.name}范围" if profile.bbox else "有效经纬度范围"
-    reason = pd.Series(f"坐标不在{where}内", index=lat.index).mask(swapped, f"坐标不在{where}内（纬度、经度可能填反了）")
-    problems.add(outside, rows, label, "纬度 " + lat.astype("string") + "，经度 " + lon.astype("string"), reason)
+    reason = pd.Series(f"坐标不在{where}内", index=lat.index).mask(inside(lon, lat), f"坐标不在{where}内（纬度、经度可能填反了）")
+    problems.add(outside[outside], rows, label, "纬度 " + lat.astype("string") + "，经度 " + lon.astype("string"), reason)
 
 
-def _check_duplicates(out: pd.DataFrame, mapping: Mapping, rows: pd.Series, problems: _Problems) -> None:
+def _check_duplicates(out: pd.DataFrame, mapping: Mapping, rows: pd.Series, problems: _Problems,
+                      earlier_rows: EarlierRows | None) -> None:
     ids = out["order_id"]
+    first_row = rows.groupby(ids, dropna=False).transform("first")  # NA ids would make it float
     repeated = ids.notna() & ids.duplicated(keep="first")
+    if earlier_rows is not None:
+        earlier = earlier_rows(ids)
+        first_row = earlier.fillna(first_row).astype("int64")
+        repeated |= earlier.notna()
     if repeated.any():
-        first_row = rows.groupby(ids, dropna=False).transform("first")  # NA ids would make it float
         reason = "与第 " + first_row.astype(str) + " 行的工单编号重复"
         problems.add(repeated, rows, _label(mapping, "order_id"), ids, reason)
 
@@ -269,7 +285,12 @@ def _inferred_handler_type(out: pd.DataFrame, handler_given: pd.Series) -> pd.Se
 
 
 def _contains(texts: pd.Series, parts: pd.Series) -> pd.Series:
-    return pd.Series([pd.notna(p) and p in t for t, p in zip(texts, parts)], index=texts.index)
+    """Whether each text holds its row's part, worked out once per distinct pair (a handful of units)."""
+    pairs = pd.DataFrame({"text": texts, "part": parts})
+    group = pairs.groupby(["text", "part"], dropna=False, sort=False).ngroup().to_numpy()
+    distinct = pairs.drop_duplicates()  # in the order ngroup numbers the groups
+    found = np.array([pd.notna(p) and p in t for t, p in zip(distinct["text"], distinct["part"])], dtype=bool)
+    return pd.Series(found[group], index=texts.index)
 
 
 def _label(mapping: Mapping, name: str) -> str:

@@ -1,0 +1,260 @@
+"""City scale (issue 5): ingest N synthetic orders, then time what the pages ask of them.
+
+    python bench/run.py --orders N [--db URL] [--csv PATH] [--keep]
+
+Prints one JSON object. Each measurement runs in a child process of its own, so a peak RSS is that
+step's alone (the child's VmHWM: the high-water mark of its own memory). Steps:
+  ingest      store.ingest.ingest_file on the CSV's path, into an empty database: seconds, orders/s, peak RSS
+  floor_read  the same CSV read by pandas, every column a string (pyarrow engine; in chunks above 2 GB)
+  floor_write the stored rows written into an empty table of the same engine, with no index, by its raw
+              bulk path (sqlite3 executemany in batches of 50,000, each committed / COPY in one transaction),
+              the rows fetched from the ingested database untimed
+  queries     the township ranking of the latest complete period (figures.overview.ranking, "street") and
+              the district one, cold (first call in a fresh process) and warm (median of 5), and the same
+              township ranking counted naively: one GROUP BY over the orders table
+  page        pages/rankings.py under streamlit's AppTest, first and second run
+The CSV (store.demo.demo_order_chunks) goes to /tmp/bench unless --csv says otherwise; it is kept
+for the next run, the databases are removed unless --keep.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import pyarrow as pa  # noqa: E402
+import pyarrow.csv as pacsv  # noqa: E402
+
+WORK = Path("/tmp/bench")
+_WRITE_BATCH = 50_000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--orders", type=int, required=True)
+    parser.add_argument("--db", help="SQLAlchemy URL of a database to fill (emptied first); default a SQLite file")
+    parser.add_argument("--csv", type=Path)
+    parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps({**CHILDREN[args.child[0]](*args.child[1:]), "peak_rss_mb": _peak_rss_mb()}))
+        return
+    WORK.mkdir(parents=True, exist_ok=True)
+    csv = args.csv or WORK / f"orders_{args.orders}.csv"
+    if not csv.exists():
+        child("csv", str(args.orders), str(csv))
+    url = args.db or f"sqlite:///{WORK / f'bench_{args.orders}.sqlite'}"
+    floor_url = _floor_url(url)
+    for target in (url, floor_url):
+        emptied(target)
+    ingest = child("ingest", str(csv), url)
+    floor_read = child("floor_read", str(csv))
+    floor_write = child("floor_write", url, floor_url)
+    queries = child("queries", url)
+    page = child("page", url)
+    floor = floor_read["seconds"] + floor_write["seconds"]
+    print(json.dumps({
+        "orders": args.orders, "engine": url.split(":")[0], "csv_bytes": csv.stat().st_size,
+        "load_average_before": os.getloadavg(),
+        "ingest": ingest, "floor_read": floor_read, "floor_write": floor_write,
+        "ingest_over_floor": round(ingest["seconds"] / floor, 2),
+        "queries": queries,
+        "naive_over_warm": round(queries["naive_street_seconds"] / queries["street_warm_seconds"], 1),
+        "page": page,
+    }, ensure_ascii=False, indent=1))
+    if not args.keep:
+        for target in (url, floor_url):
+            emptied(target)
+
+
+def _written_csv(n: str, path: str) -> dict:
+    """The demo city's export, n orders, written chunk by chunk as a Beijing export looks (unquoted)."""
+    from store.demo import demo_order_chunks
+
+    start = time.perf_counter()
+    with pacsv.CSVWriter(path, _csv_schema(), write_options=pacsv.WriteOptions(quoting_style="none")) as writer:
+        for frame in demo_order_chunks(int(n)):
+            writer.write_table(pa.Table.from_pandas(frame, schema=_csv_schema(), preserve_index=False))
+    return {"seconds": round(time.perf_counter() - start, 2)}
+
+
+def _csv_schema() -> pa.Schema:
+    from store.demo import HEADERS
+
+    return pa.schema([(h, pa.string()) for h in HEADERS])
+
+
+def child(step: str, *arguments: str) -> dict:
+    """A step run in a fresh process: its JSON answer."""
+    done = subprocess.run([sys.executable, __file__, "--orders", "0", "--child", step, *arguments],
+                          stdout=subprocess.PIPE, cwd=ROOT, check=True)
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def _peak_rss_mb() -> int:
+    """This process's peak resident memory (VmHWM: unlike ru_maxrss, not inherited from the parent)."""
+    status = Path("/proc/self/status").read_text()
+    return round(int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))) / 1024)
+
+
+def emptied(url: str) -> None:
+    from sqlalchemy import create_engine
+
+    from store.tables import metadata
+
+    if url.startswith("sqlite"):
+        for suffix in ("", "-wal", "-shm"):
+            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
+        return
+    engine = create_engine(url)
+    metadata.drop_all(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS floor_orders")
+    engine.dispose()
+
+
+def _floor_url(url: str) -> str:
+    return url.replace(".sqlite", "_floor.sqlite") if url.startswith("sqlite") else url
+
+
+# --- the steps, each in its own process ----------------------------------------------------------------------
+
+def _ingest(csv: str, url: str) -> dict:
+    os.environ.setdefault("PII_HASH_KEY", "bench")
+    from store.db import connect
+    from store.ingest import ingest_file
+
+    engine = connect(url)
+    start = time.perf_counter()
+    result = ingest_file(engine, csv, Path(csv).name, user="bench")
+    seconds = time.perf_counter() - start
+    return {"seconds": round(seconds, 2), "orders_per_second": round(result.accepted / seconds),
+            "accepted": result.accepted, "rejected": result.rejected}
+
+
+def _floor_read(csv: str) -> dict:
+    """pandas' fastest reader (pyarrow, multi-threaded) on the whole file; a file too large for memory
+    whole (more than 2 GB) is read by pandas' own C reader in chunks of a million rows instead."""
+    import pandas as pd
+
+    start = time.perf_counter()
+    if Path(csv).stat().st_size <= 2 << 30:
+        rows, reader = len(pd.read_csv(csv, dtype=str, keep_default_na=False, engine="pyarrow")), "pyarrow"
+    else:
+        chunks = pd.read_csv(csv, dtype=str, keep_default_na=False, chunksize=1_000_000)
+        rows, reader = sum(len(chunk) for chunk in chunks), "c, chunks of 1,000,000 rows"
+    return {"seconds": round(time.perf_counter() - start, 2), "rows": rows, "reader": reader}
+
+
+def _floor_write(url: str, floor_url: str) -> dict:
+    """The orders' rows, fetched untimed in batches, written by the engine's raw bulk path into a bare table."""
+    from sqlalchemy import Column, MetaData, Table
+
+    from store.db import connect
+    from store.tables import orders
+
+    source, target = connect(url), connect(floor_url)  # connect: the same SQLite pragmas as the app
+    bare = Table("floor_orders", MetaData(), *(Column(c.name, c.type) for c in orders.columns))
+    bare.create(target)
+    columns = ", ".join(c.name for c in orders.columns)
+    with source.connect() as reading, target.connect() as writing:
+        raw_out, raw_in = reading.connection.driver_connection, writing.connection.driver_connection
+        if url.startswith("postgresql"):
+            seconds, rows = _copied_across(raw_out, raw_in, columns)
+        else:
+            seconds, rows = _executed_across(raw_out, raw_in, columns, len(orders.columns))
+    return {"seconds": round(seconds, 2), "rows": rows}
+
+
+def _executed_across(raw_out, raw_in, columns: str, width: int) -> tuple[float, int]:
+    """executemany in batches, each committed (a WAL as large as the table would not fit on the disk)."""
+    seconds, rows = 0.0, 0
+    cursor = raw_out.execute(f"SELECT {columns} FROM orders")
+    insert = f"INSERT INTO floor_orders ({columns}) VALUES ({', '.join('?' * width)})"
+    while batch := cursor.fetchmany(_WRITE_BATCH):
+        start = time.perf_counter()
+        raw_in.executemany(insert, batch)
+        raw_in.commit()
+        seconds += time.perf_counter() - start
+        rows += len(batch)
+    return seconds, rows
+
+
+def _copied_across(raw_out, raw_in, columns: str) -> tuple[float, int]:
+    """COPY out as text (untimed), COPY in (timed), in blocks of about 64 MB, one transaction."""
+    seconds, rows, block, size = 0.0, 0, [], 0
+    with raw_out.cursor().copy(f"COPY (SELECT {columns} FROM orders) TO STDOUT") as out:
+        for data in out:
+            block.append(bytes(data))
+            size += len(data)
+            if size > 64 << 20:
+                seconds += _copy_in(raw_in, columns, block)
+                rows, block, size = rows + len(block), [], 0
+    seconds += _copy_in(raw_in, columns, block)
+    start = time.perf_counter()
+    raw_in.commit()
+    return seconds + time.perf_counter() - start, rows + len(block)
+
+
+def _copy_in(raw_in, columns: str, block: list[bytes]) -> float:
+    start = time.perf_counter()
+    with raw_in.cursor().copy(f"COPY floor_orders ({columns}) FROM STDIN") as copy:
+        for data in block:
+            copy.write(data)
+    return time.perf_counter() - start
+
+
+def _queries(url: str) -> dict:
+    import store.query
+    from figures.overview import ranking
+    from metrics.config import load_scheme
+    from metrics.periods import latest_complete_period
+    from store.db import connect
+
+    engine = connect(url)
+    scheme = load_scheme()
+    period = latest_complete_period(store.query.day_range(engine)[1], scheme)
+    out: dict = {"period": period, "scheme": scheme.name}
+    for level in ("street", "district"):
+        out[f"{level}_cold_seconds"] = _seconds(lambda: ranking(engine, scheme, period, level))
+        out[f"{level}_warm_seconds"] = statistics.median(
+            _seconds(lambda: ranking(engine, scheme, period, level)) for _ in range(5))
+    out["street_units"] = len(ranking(engine, scheme, period, "street"))
+    store.query.CUBE_KEYS = {}  # no counts tables: the same ranking counted from the orders themselves
+    out["naive_street_seconds"] = _seconds(lambda: ranking(engine, scheme, period, "street"))
+    return out
+
+
+def _seconds(work) -> float:
+    start = time.perf_counter()
+    work()
+    return round(time.perf_counter() - start, 4)
+
+
+def _page(url: str) -> dict:
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["DATABASE_URL"] = url
+    page = "pages/rankings.py" if (ROOT / "pages" / "rankings.py").exists() else "pages/overview.py"
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+    app.switch_page(page)
+    first = _seconds(app.run)
+    second = _seconds(app.run)
+    return {"page": page, "first_run_seconds": first, "second_run_seconds": second,
+            "exceptions": [str(e.value) for e in app.exception]}
+
+
+CHILDREN = {"csv": _written_csv, "ingest": _ingest, "floor_read": _floor_read, "floor_write": _floor_write, "queries": _queries,
+            "page": _page}
+
+if __name__ == "__main__":
+    main()

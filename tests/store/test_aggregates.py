@@ -1,0 +1,165 @@
+"""The counts tables always equal a direct count of the stored orders, whatever sequence of uploads,
+re-uploads and late callbacks made them; and store.query.counts answers alike from either."""
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+import pandas as pd
+import pytest
+from sqlalchemy import select
+
+import store.aggregates
+import store.read
+from metrics.rates import COUNT_COLUMNS
+from store.db import connect
+from store.ingest import ingest_file
+from store.query import counts
+from store.tables import BASES, CUBE_KEYS, cubes, meta, orders
+from tests.store.helpers import NOW, csv_bytes, stored_orders
+
+PLACES = [("朝阳区", "建外街道"), ("朝阳区", "朝外街道"), ("海淀区", "万寿路街道"), ("西城区", "")]
+HANDLERS = ["", "", "朝阳区城管委", "北京市热力集团", "市交通委"]
+COLUMNS = ["工单编号", "来电时间", "办结时间", "被反映区", "被反映街乡镇", "主办单位", "工单类型", "一级分类", "渠道",
+           "是否联系", "是否解决", "是否满意", "是否有效回访", "是否保留"]
+OPTIONAL = ["主办单位", "渠道", "是否有效回访", "是否保留"]  # a later export may lack these columns
+FIRST_DAY = date(2024, 2, 10)  # the days cross the 19th of February, March and April: cycles cut months
+
+
+def _cell(rng: random.Random, *choices: str) -> str:
+    return rng.choice(choices)
+
+
+def _row(rng: random.Random, order_id: str) -> dict[str, str]:
+    received = pd.Timestamp(FIRST_DAY + timedelta(days=rng.randrange(75))) + pd.Timedelta(hours=rng.randrange(8, 20))
+    closed = received + pd.Timedelta(hours=rng.randrange(1, 24 * 12)) if rng.random() < 0.7 else None
+    district, township = rng.choice(PLACES)
+    answered = closed is not None and rng.random() < 0.8
+    return {
+        "工单编号": order_id, "来电时间": received.strftime("%Y-%m-%d %H:%M"),
+        "办结时间": closed.strftime("%Y/%m/%d %H:%M:%S") if closed is not None else "",
+        "被反映区": district, "被反映街乡镇": township, "主办单位": rng.choice(HANDLERS),
+        "工单类型": _cell(rng, "投诉", "求助", "咨询", ""), "一级分类": _cell(rng, "城乡建设", "公共服务", ""),
+        "渠道": _cell(rng, "12345热线", "微信", ""),
+        "是否联系": _cell(rng, "是", "否", "") if answered else "",
+        "是否解决": _cell(rng, "是", "否", "") if answered else "",
+        "是否满意": _cell(rng, "满意", "基本满意", "不满意", "") if answered else "",
+        "是否有效回访": _cell(rng, "是", "否", "", "") if answered else "",
+        "是否保留": _cell(rng, "保留", "剔除", "", "保留"),
+    }
+
+
+def _file(rng: random.Random, pool: list[str]) -> str:
+    columns = [c for c in COLUMNS if c not in OPTIONAL or rng.random() < 0.7]
+    rows = [_row(rng, rng.choice(pool)) for _ in range(rng.randrange(1, 12))]
+    return "\n".join([",".join(columns)] + [",".join(r[c] for c in columns) for r in rows])
+
+
+def direct_counts(engine, keys: tuple[str, ...], basis: str) -> pd.DataFrame:
+    """Counts per (day, *keys, excluded) worked out here from the stored orders, independently of the store."""
+    o = stored_orders(engine)
+    o = o[o[BASES[basis]].notna()]
+    valid = o["callback_valid"].eq(True)
+    flags = pd.DataFrame({
+        "orders": 1, "closed": o["closed_at"].notna(), "callbacks": valid,
+        "answered": o["contacted"].notna() | o["resolved"].notna() | o["satisfaction"].notna(),
+        "contacted": valid & o["contacted"].eq(True), "resolved": valid & o["resolved"].eq(True),
+        "satisfied": valid & o["satisfaction"].eq("满意"), "basic_satisfied": valid & o["satisfaction"].eq("基本满意"),
+        "dissatisfied": valid & o["satisfaction"].eq("不满意")}, index=o.index).astype("int64")
+    frame = pd.concat([o[list(keys)].assign(day=pd.to_datetime(o[BASES[basis]]), excluded=o["excluded"].astype(bool)),
+                       flags], axis=1)
+    return _canonical(frame.groupby(["day", *keys, "excluded"], dropna=False)[list(COUNT_COLUMNS)].sum().reset_index(),
+                      keys)
+
+
+def cube_rows(engine, cube: str, basis: str) -> pd.DataFrame:
+    table = cubes[cube]
+    with engine.connect() as conn:
+        rows = conn.execute(select(table).where(table.c.basis == basis)).mappings().all()
+    frame = pd.DataFrame(rows, columns=list(table.c.keys())).drop(columns="basis")
+    return _canonical(frame.assign(day=pd.to_datetime(frame["day"]), excluded=frame["excluded"].astype(bool)),
+                      CUBE_KEYS[cube])
+
+
+def _canonical(frame: pd.DataFrame, keys) -> pd.DataFrame:
+    columns = ["day", *keys, "excluded", *COUNT_COLUMNS]
+    frame = frame[columns].astype({c: "int64" for c in COUNT_COLUMNS}).astype({k: object for k in keys})
+    frame[list(keys)] = frame[list(keys)].where(frame[list(keys)].notna(), None)
+    return frame.sort_values(["day", *keys, "excluded"], key=lambda s: s.astype(str)).reset_index(drop=True)
+
+
+def assert_counts_agree(engine) -> None:
+    for cube, keys in CUBE_KEYS.items():
+        for basis in BASES:
+            pd.testing.assert_frame_equal(cube_rows(engine, cube, basis), direct_counts(engine, keys, basis),
+                                          obj=f"{cube} by {basis} day")
+    cycle = (date(2024, 2, 19), date(2024, 3, 18))  # 2024-03 of a scheme whose cycle starts on the 19th
+    for by, district in ((["district", "township"], None), (["handler_type", "handler"], None),
+                         (["request_type"], "朝阳区"), (["category1"], None), (["channel"], None), ([], "海淀区")):
+        for by_closed in (False, True):
+            got = counts(engine, by, *cycle, by_closed, district)
+            expected = direct_counts(engine, tuple(dict.fromkeys([*by, "district"])), "closed" if by_closed else "received")
+            expected = expected[expected["day"].between(*map(pd.Timestamp, cycle))]
+            if district:
+                expected = expected[expected["district"] == district]
+            expected = expected.groupby(["day", *by, "excluded"], dropna=False)[list(COUNT_COLUMNS)].sum()
+            got = got.groupby(["day", *by, "excluded"], dropna=False)[list(COUNT_COLUMNS)].sum()
+            pd.testing.assert_frame_equal(got.sort_index(), expected.sort_index(), check_index_type=False,
+                                          obj=f"counts by {by} in {district}, closed days {by_closed}")
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_counts_tables_follow_any_sequence_of_uploads(engine, monkeypatch, seed):
+    monkeypatch.setattr(store.read, "CHUNK_BYTES", 200)  # a few rows a chunk: deltas cross chunks too,
+    monkeypatch.setattr(store.aggregates, "_FLUSH_ROWS", 7)  # and are written several times an upload
+    rng = random.Random(seed)
+    pool = [f"R{i}" for i in range(14)]
+    sent: list[bytes] = []
+    for step in range(6):
+        action = rng.random()
+        if sent and action < 0.2:
+            data = rng.choice(sent)  # the very same bytes again: nothing changes
+        elif sent and action < 0.3:
+            data = rng.choice(sent).decode().encode("gb18030")  # the same orders in another encoding
+        else:
+            data = csv_bytes(_file(rng, pool))
+            sent.append(data)
+        ingest_file(engine, data, f"第{step}次.csv", now=NOW)
+        assert_counts_agree(engine)
+
+
+def test_a_callback_file_moves_orders_between_cells(engine):
+    ingest_file(engine, csv_bytes("""
+工单编号,来电时间,被反映区,被反映街乡镇,办结时间,是否满意,是否保留
+A1,2024-03-18 09:00,朝阳区,建外街道,,,保留
+A2,2024-03-19 09:00,朝阳区,建外街道,,,保留
+"""), "首次.csv", now=NOW)
+    ingest_file(engine, csv_bytes("""
+工单编号,来电时间,被反映区,被反映街乡镇,办结时间,是否满意,是否保留
+A1,2024-03-19 10:00,朝阳区,朝外街道,2024-03-20 10:00,满意,剔除
+A2,2024-03-19 09:00,朝阳区,建外街道,2024-03-19 18:00,不满意,保留
+"""), "回访.csv", now=NOW)
+    assert_counts_agree(engine)
+    place = cube_rows(engine, "place", "received")
+    assert place[["township", "orders", "satisfied", "dissatisfied"]].values.tolist() == [
+        ["建外街道", 1, 0, 1], ["朝外街道", 1, 1, 0]]  # A1 left 03-18 and 建外街道 for 03-19 and 朝外街道
+
+
+def test_a_schema_1_database_is_upgraded(tmp_path, monkeypatch):
+    monkeypatch.setenv("PII_HASH_KEY", "test-key")
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    engine = connect(url)
+    rng = random.Random(5)
+    for step in range(3):
+        ingest_file(engine, csv_bytes(_file(rng, [f"R{i}" for i in range(10)])), f"{step}.csv", now=NOW)
+    with engine.begin() as conn:  # what schema 1 had: no count flags, no counts tables
+        for table in cubes.values():
+            table.drop(conn)
+        conn.exec_driver_sql("ALTER TABLE orders DROP COLUMN counted")
+        conn.execute(meta.update().where(meta.c.key == "schema_version").values(value="1"))
+    engine.dispose()
+    engine = connect(url)
+    assert_counts_agree(engine)
+    with engine.connect() as conn:
+        assert conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).scalar_one() == "2"
+        assert conn.execute(select(orders.c.counted).where(orders.c.counted > 0)).first() is not None
