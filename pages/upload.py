@@ -129,7 +129,8 @@ with left:
         except FileError as exc:
             st.error(str(exc))
 with right:
-    bounds = st.file_uploader("街乡镇边界（GeoJSON，要素属性 name 为街乡镇名）", type=["geojson", "json"],
+    bounds = st.file_uploader("街乡镇边界（GeoJSON：属性 name 为街乡镇名，district 为所属区（名称唯一时可省），坐标 GCJ-02）",
+                              type=["geojson", "json"],
                               key="boundary_file")
     if bounds is not None and st.button("导入边界"):
         try:

@@ -6,7 +6,7 @@ import json
 import pandas as pd
 from sqlalchemy import Engine, delete, insert, select
 
-from store.db import active_profile
+from store.db import active_profile, set_setting, setting
 from store.mapping import normalise
 from store.read import FileError, read_table
 from store.tables import boundaries, unit_population
@@ -45,6 +45,7 @@ def load_population(engine: Engine, data: bytes, file_name: str, source: str = "
             conn.execute(delete(unit_population).where(unit_population.c.level == level,
                                                        unit_population.c.unit.in_(names)))
         conn.execute(insert(unit_population), records)
+    _bump_reference_version(engine)
     return len(records)
 
 
@@ -86,6 +87,7 @@ def load_boundaries(engine: Engine, data: bytes, name_property: str = "name",
     with engine.begin() as conn:
         conn.execute(delete(boundaries).where(boundaries.c.level == "township"))
         conn.execute(insert(boundaries), rows)
+    _bump_reference_version(engine)
     return len(rows)
 
 
@@ -94,3 +96,12 @@ def township_boundaries(engine: Engine) -> list[dict]:
         rows = conn.execute(select(boundaries).where(boundaries.c.level == "township")).mappings().all()
     return [{"type": "Feature", "geometry": json.loads(r["geometry"]),
              "properties": {"name": r["name"], "district": r["district"]}} for r in rows]
+
+
+def reference_version(engine: Engine) -> int:
+    """Changes after every population or boundary upload: with query.data_version, the cache key of pages."""
+    return int(setting(engine, "reference_version") or 0)
+
+
+def _bump_reference_version(engine: Engine) -> None:
+    set_setting(engine, "reference_version", str(reference_version(engine) + 1))

@@ -14,6 +14,7 @@ from metrics.config import load_scheme
 from metrics.scheme import Scheme
 from store import demo, query
 from store.db import connect, database_url, setting
+from store.reference import reference_version
 
 
 def engine() -> Engine:
@@ -26,8 +27,8 @@ def _engine(url: str) -> Engine:
 
 
 def version() -> str:
-    """The cache key of the data: which database, and its latest upload."""
-    return f"{database_url()}#{query.data_version(engine())}"
+    """The cache key of the data: which database, its latest upload and its reference data."""
+    return f"{database_url()}#{query.data_version(engine())}#{reference_version(engine())}"
 
 
 @st.cache_data(show_spinner=False)

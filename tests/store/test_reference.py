@@ -8,7 +8,7 @@ import pytest
 
 from store.query import populations
 from store.read import FileError
-from store.reference import load_boundaries, load_population, township_boundaries
+from store.reference import load_boundaries, load_population, reference_version, township_boundaries
 from tests.store.helpers import csv_bytes, ingest, table_counts
 
 POPULATION = """
@@ -133,3 +133,14 @@ def test_bad_boundaries_change_nothing(engine, data, words):
         load_boundaries(engine, data)
     assert words in str(caught.value)
     assert len(township_boundaries(engine)) == 2
+
+
+def test_reference_uploads_change_the_reference_version(engine):
+    assert reference_version(engine) == 0
+    load_population(engine, "区,街乡镇,人口\n朝阳区,建外街道,85000\n".encode(), "人口.csv")
+    assert reference_version(engine) == 1
+    feature = {"type": "Feature", "properties": {"name": "建外街道", "district": "朝阳区"},
+               "geometry": {"type": "Polygon", "coordinates": [[[116.4, 39.9], [116.5, 39.9], [116.5, 40.0],
+                                                                [116.4, 39.9]]]}}
+    load_boundaries(engine, json.dumps({"type": "FeatureCollection", "features": [feature]}).encode())
+    assert reference_version(engine) == 2
