@@ -112,10 +112,3 @@ def test_an_order_is_found_by_its_id(seeded_app, busiest_township):
     assert _table(at, "工单编号")["工单编号"].tolist() == [wanted]
     at.text_input[0].set_value("NO-SUCH-ORDER").run()
     assert any("没有编号为 NO-SUCH-ORDER 的工单" in i.value for i in at.info)
-
-
-def test_empty_database_says_what_to_do(empty_app):
-    at = _on_page(empty_app)
-    assert not at.exception
-    assert any("尚无数据" in i.value for i in at.info)
-    assert not at.dataframe

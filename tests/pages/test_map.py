@@ -109,10 +109,3 @@ def test_heat_map_follows_the_category(seeded_app):
     some = sum(cell["orders"] for cell in _layers(at)["heat"]["data"])
     assert 0 < some < total
     assert any(category in c.value for c in at.caption)
-
-
-def test_empty_database_says_what_to_do(empty_app):
-    at = _on_map(empty_app)
-    assert not at.exception
-    assert any("尚无数据" in i.value for i in at.info)
-    assert not at.get("deck_gl_json_chart")

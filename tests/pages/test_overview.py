@@ -38,12 +38,6 @@ def test_scope_from_the_url_narrows_the_numbers(seeded_app, seeded_url):
     assert any("延庆区" in c.value for c in at.caption)
 
 
-def test_empty_database_says_what_to_do(empty_app):
-    at = empty_app.run()
-    assert not at.exception
-    assert any("尚无数据" in i.value for i in at.info)
-    assert not at.metric
-
 
 def test_filters_survive_a_page_switch_that_clears_the_url(seeded_app):
     at = seeded_app.run()

@@ -103,11 +103,3 @@ def _township_without_orders(url: str, period: str) -> tuple[str, str]:
     if not idle:
         pytest.skip("every township of the demo city has orders in the period")
     return idle[0]
-
-
-def test_empty_database_says_what_to_do(empty_app):
-    at = empty_app.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception
-    assert any("尚无数据" in i.value for i in at.info)
-    assert not at.dataframe

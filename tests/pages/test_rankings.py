@@ -74,10 +74,3 @@ def test_district_scope_ranks_its_townships(seeded_app, seeded_url):
     assert sum(len(df.value) for df in at.dataframe) == len(with_data)
     assert {t.label.split("（")[0] for t in at.tabs} == set(expected["peer_group"])
     assert any("区内排名" in i.value for i in at.info)
-
-
-def test_empty_database_says_what_to_do(empty_app):
-    at = _on_page(empty_app)
-    assert not at.exception
-    assert any("尚无数据" in i.value for i in at.info)
-    assert not at.dataframe

@@ -37,11 +37,3 @@ def test_preview_and_generated_files(seeded_app, seeded_url):
     about = {row[0].value: row[1].value for row in book["说明"].iter_rows(min_row=2)}
     assert about["方案指纹"] == scheme.content_hash and about["考核周期"].startswith(PERIOD)
     assert PERIOD in html and scheme.content_hash in html
-
-
-def test_empty_database_says_what_to_do(empty_app):
-    at = empty_app.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception
-    assert any("尚无数据" in i.value for i in at.info)
-    assert not at.button

@@ -82,11 +82,3 @@ def test_a_district_shows_its_townships_and_second_level_categories(seeded_app, 
     assert len(_table(at, "街乡镇")) > 1
     assert list(_table(at, "一级分类").columns[:2]) == ["一级分类", "二级分类"]
     assert any("延庆区" in c.value for c in at.caption)
-
-
-def test_empty_database_says_what_to_do(empty_app):
-    at = empty_app.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception
-    assert any("尚无数据" in i.value for i in at.info)
-    assert not at.metric
