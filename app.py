@@ -28,7 +28,7 @@ PAGES = [
 navigation = st.navigation(PAGES)
 st.sidebar.title("接诉即办考评看板")
 if data.should_load_demo():
-    with st.spinner("首次启动：正在生成并导入一年的合成示例数据（约半分钟）……"):
+    with st.spinner("首次启动：正在生成并导入一年的合成示例数据（约一分钟，仅此一次）……"):
         data.load_demo()
 st.session_state["filters"] = sidebar_filters()
 if data.is_synthetic():
