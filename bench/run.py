@@ -25,13 +25,14 @@ import statistics
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import pyarrow as pa  # noqa: E402
-import pyarrow.csv as pacsv  # noqa: E402
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 WORK = Path("/tmp/bench")
 _WRITE_BATCH = 50_000
@@ -225,12 +226,12 @@ def _queries(url: str) -> dict:
     period = latest_complete_period(store.query.day_range(engine)[1], scheme)
     out: dict = {"period": period, "scheme": scheme.name}
     for level in ("street", "district"):
-        out[f"{level}_cold_seconds"] = _seconds(lambda: ranking(engine, scheme, period, level))
-        out[f"{level}_warm_seconds"] = statistics.median(
-            _seconds(lambda: ranking(engine, scheme, period, level)) for _ in range(5))
+        table = partial(ranking, engine, scheme, period, level)
+        out[f"{level}_cold_seconds"] = _seconds(table)
+        out[f"{level}_warm_seconds"] = statistics.median(_seconds(table) for _ in range(5))
     out["street_units"] = len(ranking(engine, scheme, period, "street"))
     store.query.CUBE_KEYS = {}  # no counts tables: the same ranking counted from the orders themselves
-    out["naive_street_seconds"] = _seconds(lambda: ranking(engine, scheme, period, "street"))
+    out["naive_street_seconds"] = _seconds(partial(ranking, engine, scheme, period, "street"))
     return out
 
 
