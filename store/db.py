@@ -40,6 +40,7 @@ def connect(url: str | None = None, profile: str | None = None) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
     with engine.begin() as conn:
         metadata.create_all(conn)
+        _with_new_indexes(conn)
         rows = dict(conn.execute(select(meta.c.key, meta.c.value)).all())
         if not rows:
             conn.execute(meta.insert(), [
@@ -51,6 +52,13 @@ def connect(url: str | None = None, profile: str | None = None) -> Engine:
         elif int(rows["schema_version"]) < SCHEMA_VERSION:
             _upgraded(conn)
     return engine
+
+
+def _with_new_indexes(conn: Connection) -> None:
+    # create_all adds indexes only with a new table: an index declared later reaches existing databases here.
+    for table in metadata.sorted_tables:
+        for index in table.indexes:
+            index.create(conn, checkfirst=True)
 
 
 def _upgraded(conn: Connection) -> None:
