@@ -135,5 +135,32 @@ boundaries = Table(
     Column("geometry", Text, nullable=False),  # GeoJSON geometry
 )
 
+# Early warnings and special topics (预警与专题, store.analysis): alerts the evaluator has marked as seen, and the
+# 每月一题 themes with their problems (sets of categories and/or keywords) and the day each problem's work began.
+alert_seen = Table(
+    "alert_seen", metadata,
+    Column("alert_key", String(400), primary_key=True, comment="粒度|时段|区|街乡镇|一级分类"),
+    Column("seen_by", Text, nullable=False),
+    Column("seen_at", DateTime, nullable=False),
+)
+
+themes = Table(
+    "themes", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("month", String(7), nullable=False, comment="每月一题的月份 YYYY-MM"),
+    Column("title", Text, nullable=False),
+    Column("note", Text, nullable=False, default=""),
+)
+
+theme_problems = Table(
+    "theme_problems", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("theme_id", Integer, ForeignKey("themes.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("name", Text, nullable=False),
+    Column("categories", Text, nullable=False, comment="JSON：[“一级分类”或“一级分类/二级分类”, …]"),
+    Column("keywords", Text, nullable=False, comment="JSON：标题或内容中的关键词"),
+    Column("start_day", Date, nullable=False, comment="治理开始日期：之前与之后对比"),
+)
+
 # Columns a staging copy of an upload carries: everything an order row holds.
 ORDER_COLUMNS: tuple[str, ...] = tuple(c.name for c in orders.columns)

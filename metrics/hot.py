@@ -1,0 +1,44 @@
+"""高频事项: the phrases of order titles (Chinese word segmentation with jieba), stop words removed, and the
+change of any volume table against the previous period."""
+from __future__ import annotations
+
+import logging
+import re
+
+import jieba
+import pandas as pd
+
+jieba.setLogLevel(logging.WARNING)  # its dictionary-loading notice is no message for the user
+
+# Words that say nothing of the problem: function words, the hotline's own vocabulary, vague verbs.
+_STOP_TEXT = """
+的 了 在 是 我 有 和 就 不 人 都 一 一个 上 也 很 到 说 要 去 你 会 着 没有 看 好 自己 这 那 他 她 它 们 我们
+你们 他们 什么 怎么 如何 为什么 是否 能否 可以 能 该 对 与 及 或 等 被 把 让 给 从 向 为 因为 所以 但是 而且 并
+还 又 再 已 已经 仍 仍然 未 无 没 非常 特别 比较 一直 多次 多 少 长期 经常 目前 现在 近期 最近 今天 昨天 每天
+问题 情况 反映 咨询 投诉 举报 求助 建议 表扬 诉求 市民 来电 来电人 希望 要求 请求 请 帮助 解决 处理 相关 部门
+有关 工作人员 该 此 其 某 附近 周边 存在 出现 进行 造成 导致 影响 不能 无法 不予 一些 这个 那个 哪里 关于
+"""
+STOP_WORDS = frozenset(_STOP_TEXT.split())
+_WORD = re.compile(r"^[\u4e00-\u9fffA-Za-z]{2,}$")  # two or more letters or characters: no numbers, no marks
+
+
+def title_phrases(titles: pd.DataFrame, n: int = 20) -> pd.DataFrame:
+    """The n phrases in most orders' titles. titles: title, orders (a distinct title and how many orders
+    carry it); a phrase counts once per title. Columns phrase, orders."""
+    counts: dict[str, int] = {}
+    for title, orders in zip(titles["title"].astype(str), titles["orders"].astype(int)):
+        for word in set(jieba.lcut(title)):
+            if word not in STOP_WORDS and _WORD.match(word):
+                counts[word] = counts.get(word, 0) + orders
+    table = pd.DataFrame(list(counts.items()), columns=["phrase", "orders"])
+    return table.sort_values(["orders", "phrase"], ascending=[False, True]).head(n).reset_index(drop=True)
+
+
+def with_change(now: pd.DataFrame, before: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """now's rows (by + orders) with previous_orders from `before`, change and growth (change / previous,
+    NaN when there was none), in now's order."""
+    out = now.merge(before[[*by, "orders"]].rename(columns={"orders": "previous_orders"}), on=by, how="left")
+    out["previous_orders"] = out["previous_orders"].fillna(0).astype("int64")
+    out["change"] = out["orders"] - out["previous_orders"]
+    out["growth"] = out["change"] / out["previous_orders"].where(out["previous_orders"] > 0)
+    return out

@@ -1,0 +1,40 @@
+"""重复诉求 (repeat requests): an order is a repeat when the same caller (keyed phone hash) asked about the same
+category in the same township within `window_days` before it. The repeat rate per unit is an observation
+indicator, not part of the score."""
+from __future__ import annotations
+
+import pandas as pd
+
+REPEAT_KEYS = ["phone_hash", "category1", "category2", "township"]
+
+
+def repeat_orders(candidates: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, window_days: int) -> pd.DataFrame:
+    """The repeats received from start to end (days, inclusive) among candidate orders (REPEAT_KEYS,
+    received_at and the unit's columns), each with `gap_days` since the caller's previous order."""
+    ordered = candidates.sort_values([*REPEAT_KEYS, "received_at"], kind="stable")
+    previous = ordered.groupby(REPEAT_KEYS, sort=False, dropna=False)["received_at"].shift()
+    gap = (ordered["received_at"] - previous).dt.total_seconds() / 86_400
+    day = ordered["received_at"].dt.normalize()
+    keep = (gap <= window_days) & (day >= pd.Timestamp(start)) & (day <= pd.Timestamp(end))
+    return ordered[keep.to_numpy()].assign(gap_days=gap[keep]).reset_index(drop=True)
+
+
+def repeat_rates(repeats: pd.DataFrame, unit_orders: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Per unit: orders (unit_orders: by + orders), repeat_orders, repeat_callers and
+    repeat_rate = repeat_orders / orders (NaN without orders), highest first."""
+    counted = (repeats.groupby(by, dropna=False)
+               .agg(repeat_orders=("phone_hash", "size"), repeat_callers=("phone_hash", "nunique")).reset_index())
+    out = unit_orders[[*by, "orders"]].merge(counted, on=by, how="outer")
+    out[["orders", "repeat_orders", "repeat_callers"]] = (
+        out[["orders", "repeat_orders", "repeat_callers"]].fillna(0).astype("int64"))
+    out["repeat_rate"] = out["repeat_orders"] / out["orders"].where(out["orders"] > 0)
+    return out.sort_values(["repeat_rate", "repeat_orders"], ascending=False, na_position="last").reset_index(drop=True)
+
+
+def most_repeated(repeats: pd.DataFrame, n: int = 20) -> pd.DataFrame:
+    """The categories with most repeats: category1, category2, repeat_orders, repeat_callers, townships."""
+    table = (repeats.groupby(["category1", "category2"], dropna=False)
+             .agg(repeat_orders=("phone_hash", "size"), repeat_callers=("phone_hash", "nunique"),
+                  townships=("township", "nunique")).reset_index())
+    return table.sort_values(["repeat_orders", "category1", "category2"], ascending=[False, True, True]
+                             ).head(n).reset_index(drop=True)
