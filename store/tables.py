@@ -9,6 +9,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -135,6 +136,45 @@ boundaries = Table(
     Column("geometry", Text, nullable=False),  # GeoJSON geometry
 )
 
+# 吹哨报到 (store.whistles): a township's whistle, the departments it called (one row each, with the 报到
+# time and the township's three judgements) and the whistle's escalations. Uploads and rejected rows go to
+# `uploads` and `quarantine` like those of orders.
+whistles = Table(
+    "whistles", metadata,
+    Column("whistle_id", String(200), primary_key=True, comment="哨单编号"),
+    Column("district", String(200), comment="区"),
+    Column("township", String(200), nullable=False, comment="吹哨街乡镇"),
+    Column("blown_at", DateTime, nullable=False, comment="吹哨时间"),
+    Column("level", String(16), nullable=False, comment="哨级：普通哨/重点哨/疑难哨"),
+    Column("source", String(16), comment="来源：热线工单/网格巡查/街乡自查/其他"),
+    Column("order_id", String(200), index=True, comment="来自热线工单时的工单编号"),
+    Column("category", String(200), comment="问题分类"),
+    Column("description", Text, comment="问题描述（打码）"),
+    Column("closed_at", DateTime, comment="结案时间"),
+    Column("agreed", Boolean, comment="街乡是否同意结案"),
+    Column("row_hash", BigInteger, nullable=False, comment="内容指纹：识别未变的哨单"),
+    Column("upload_id", Integer, ForeignKey("uploads.id"), nullable=False, comment="最近一次写入本行的上传"),
+)
+Index("ix_whistles_blown_at", whistles.c.blown_at)
+
+whistle_departments = Table(
+    "whistle_departments", metadata,
+    Column("whistle_id", String(200), ForeignKey("whistles.whistle_id"), primary_key=True),
+    Column("department", String(200), primary_key=True, comment="报到部门"),
+    Column("department_type", String(16), nullable=False, comment="区级部门/派驻机构/公共服务企业"),
+    Column("reported_at", DateTime, comment="报到时间"),
+    Column("judged_reported", Boolean, comment="街乡评判：是否报到"),
+    Column("judged_resolved", Boolean, comment="街乡评判：是否解决"),
+    Column("judged_satisfied", Boolean, comment="街乡评判：是否满意"),
+)
+
+whistle_escalations = Table(
+    "whistle_escalations", metadata,
+    Column("whistle_id", String(200), ForeignKey("whistles.whistle_id"), primary_key=True),
+    Column("stage", String(16), primary_key=True, comment="升级到：区级/市级"),
+    Column("escalated_at", DateTime, nullable=False, comment="升级时间"),
+)
+
 # Early warnings and special topics (预警与专题, store.analysis): alerts the evaluator has marked as seen, and the
 # 每月一题 themes with their problems (sets of categories and/or keywords) and the day each problem's work began.
 alert_seen = Table(
@@ -160,6 +200,49 @@ theme_problems = Table(
     Column("categories", Text, nullable=False, comment="JSON：[“一级分类”或“一级分类/二级分类”, …]"),
     Column("keywords", Text, nullable=False, comment="JSON：标题或内容中的关键词"),
     Column("start_day", Date, nullable=False, comment="治理开始日期：之前与之后对比"),
+)
+
+# Access and accountability (issue 6): who may log in and what they may see (store.auth), what was done
+# by whom (store.audit), and which scheme version each published ranking used (store.publications).
+users = Table(
+    "users", metadata,
+    Column("name", String(100), primary_key=True),
+    Column("role", String(16), nullable=False, comment="admin | evaluator | district | township"),
+    Column("district", String(200), comment="区级、街乡镇查看账号的区"),
+    Column("township", String(200), comment="街乡镇查看账号的街乡镇"),
+    Column("password_hash", Text, nullable=False, comment="argon2id 哈希，不可还原"),
+    Column("created_at", DateTime, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False),
+    Column("user_name", String(100), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("detail", Text, nullable=False),
+)
+# Login throttling counts a name's recent failures.
+Index("ix_audit_log_user_action", audit_log.c.user_name, audit_log.c.action, audit_log.c.at)
+
+scheme_versions = Table(
+    "scheme_versions", metadata,
+    Column("name", String(100), primary_key=True),
+    Column("content_hash", String(12), primary_key=True),
+    Column("content", Text, nullable=False, comment="方案全部设置（JSON），可据此重建方案"),
+    Column("recorded_at", DateTime, nullable=False),
+)
+
+publications = Table(
+    "publications", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("period", String(16), nullable=False),
+    Column("scheme_name", String(100), nullable=False),
+    Column("scheme_hash", String(12), nullable=False),
+    Column("data_version", Integer, nullable=False, comment="发布时最后一次上传的编号"),
+    Column("published_by", String(100), nullable=False),
+    Column("published_at", DateTime, nullable=False),
+    ForeignKeyConstraint(["scheme_name", "scheme_hash"], ["scheme_versions.name", "scheme_versions.content_hash"]),
 )
 
 # Columns a staging copy of an upload carries: everything an order row holds.
