@@ -1,14 +1,30 @@
 """The counts each order contributes, and the pre-computed counts tables (store.tables.cubes) kept exact.
 
-An upload changes the cubes by deltas: each order it inserts adds its counts, each order it changes
-takes its old counts away and adds its new ones. The deltas are summed in memory, then the cube rows
-of the days they touch are read, added to and written back, in the upload's transaction. Counting is
-defined once, here (`order_counts`); orders.counted keeps the same flags for queries the cubes cannot answer.
+An upload notes the days (受理日 and 办结日) of every order it writes, before and after the change; at its
+end the cube rows of those days are worked out afresh from the orders, in the database and in the upload's
+transaction. Recounting whole days, rather than adding deltas, keeps the cubes exact after any sequence
+of uploads with no bookkeeping to get wrong, and the database groups millions of rows faster than Python
+can hand it the deltas. Counting is defined once, here (`order_counts`): orders.counted keeps each order's
+flags as bits, and the cubes and store.query sum those bits.
 """
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
-from sqlalchemy import Connection, String, bindparam, delete, select, type_coerce, update
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Select,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 
 from metrics.rates import COUNT_COLUMNS
 from store import bulk
@@ -16,7 +32,6 @@ from store.tables import BASES, CUBE_KEYS, cubes, orders
 
 # Bit of each count in orders.counted; "orders" is every order and needs none.
 COUNT_BITS: dict[str, int] = {name: bit for bit, name in enumerate(COUNT_COLUMNS[1:])}
-_FLUSH_ROWS = 1_000_000  # cube rows held in memory before they are written: bounds an upload's memory
 _REBUILD_ROWS = 200_000
 
 
@@ -44,73 +59,57 @@ def counted_bits(counts: pd.DataFrame) -> pd.Series:
     return pd.Series(bits, index=counts.index, dtype="int16")
 
 
-class CubeChanges:
-    """The deltas of an upload, per cube and basis, summed in memory and written in batches."""
+def order_day(basis: str) -> Column:
+    """The orders' day column of a basis ("received" or "closed")."""
+    return orders.c[BASES[basis]]
+
+
+def counts_from_orders(keys: list[str], basis: str, *conditions: ColumnElement[bool]) -> Select:
+    """Counts per (*keys, day, excluded) of the orders meeting the conditions, summed from their bits, in
+    COUNT_COLUMNS order."""
+    columns, day = [orders.c[k] for k in keys], order_day(basis)
+    flags = [func.sum(orders.c.counted.op(">>")(bit).op("&")(1)) for bit in COUNT_BITS.values()]
+    return (select(*columns, day, orders.c.excluded, func.count(), *flags)
+            .where(day.is_not(None), *conditions).group_by(*columns, day, orders.c.excluded))
+
+
+class TouchedDays:
+    """The days, per basis, whose counts an upload changes: those of each order it writes, as it was and as it is."""
 
     def __init__(self) -> None:
-        self.parts: dict[tuple[str, str], list[pd.DataFrame]] = {(c, b): [] for c in CUBE_KEYS for b in BASES}
-        self.size = dict.fromkeys(self.parts, 0)  # rows after the last consolidation
+        self.days: dict[str, set[date]] = {basis: set() for basis in BASES}
 
-    def add(self, rows: pd.DataFrame, sign: int, conn: Connection) -> None:
-        """Orders that enter (sign 1) or leave (sign -1) the counts; writes the deltas when they grow large."""
-        if rows.empty:
-            return
-        counts = order_counts(rows) * sign
-        for basis, day in BASES.items():
-            dated = rows[day].notna().to_numpy()
-            for cube, keys in CUBE_KEYS.items():
-                frame = pd.concat([rows.loc[dated, [day, *keys, "excluded"]].rename(columns={day: "day"}),
-                                   counts[dated]], axis=1)
-                self._append((cube, basis), _summed(frame, keys))
-        if sum(len(part) for parts in self.parts.values() for part in parts) > _FLUSH_ROWS:
-            self.written(conn)
-
-    def _append(self, key: tuple[str, str], delta: pd.DataFrame) -> None:
-        parts = self.parts[key]
-        parts.append(delta)
-        # Consolidating whenever the parts double keeps the work linear and the memory near the cube's size.
-        if sum(len(p) for p in parts) > 2 * self.size[key] + 100_000:
-            self.parts[key] = [_summed(pd.concat(parts, ignore_index=True), CUBE_KEYS[key[0]])]
-            self.size[key] = len(self.parts[key][0])
-
-    def written(self, conn: Connection) -> None:
-        """The deltas added to the cube rows of the days they touch, and forgotten (one cube at a time)."""
-        for (cube, basis), parts in self.parts.items():
-            self.parts[(cube, basis)], self.size[(cube, basis)] = [], 0
-            if parts:
-                _applied(conn, cube, basis, _summed(pd.concat(parts, ignore_index=True), CUBE_KEYS[cube]))
-            del parts
+    def add(self, rows: pd.DataFrame) -> None:
+        for basis, column in BASES.items():
+            self.days[basis].update(pd.to_datetime(rows[column].dropna().unique()).date)
 
 
-def _summed(frame: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
-    group = ["day", *keys, "excluded"]
-    return (frame.groupby(group, dropna=False, sort=False, observed=True)[list(COUNT_COLUMNS)]
-            .sum().reset_index())
+def refreshed(conn: Connection, touched: TouchedDays) -> None:
+    """The cube rows of the touched days recounted from the orders."""
+    for basis, days in touched.days.items():
+        if days:
+            _recounted(conn, basis, sorted(days))
 
 
-def _applied(conn: Connection, cube: str, basis: str, delta: pd.DataFrame) -> None:
-    table = cubes[cube]
-    days = sorted(pd.to_datetime(delta["day"]).dt.date.unique())
-    touched = (table.c.basis == basis, table.c.day.in_(days))  # a few hundred days: the index finds each
-    columns = ["day", *CUBE_KEYS[cube], "excluded", *COUNT_COLUMNS]
-    stored = select(type_coerce(table.c.day, String), *(table.c[c] for c in columns[1:])).where(*touched)
-    values = list(zip(*conn.execute(stored).cursor.fetchall())) or [()] * len(columns)  # driver tuples: fast
-    before = pd.DataFrame(dict(zip(columns, values)), columns=columns)
-    before = before.assign(day=pd.to_datetime(before["day"]), excluded=before["excluded"].astype(bool))
-    after = _summed(pd.concat([before, delta.astype({"day": "datetime64[ns]", "excluded": bool})],
-                              ignore_index=True), CUBE_KEYS[cube])
-    after = after[after["orders"] != 0].sort_values("day", kind="stable")
-    conn.execute(delete(table).where(*touched))
-    bulk.inserted(conn, table, after.assign(basis=basis))
+def _recounted(conn: Connection, basis: str, days: list[date] | None) -> None:
+    """The cube rows of a basis recounted, for these days or (None) for every day."""
+    for name, keys in CUBE_KEYS.items():
+        table = cubes[name]
+        gone = delete(table).where(table.c.basis == basis)
+        if days is None:
+            recount = counts_from_orders(list(keys), basis)
+        else:
+            gone = gone.where(bulk.among(conn, table.c.day, days))
+            recount = counts_from_orders(list(keys), basis, bulk.among(conn, order_day(basis), days))
+        conn.execute(gone)
+        conn.execute(insert(table).from_select([*keys, "day", "excluded", *COUNT_COLUMNS, "basis"],
+                                               recount.add_columns(literal(basis))))
 
 
 def rebuilt(conn: Connection) -> None:
     """orders.counted and every counts table worked out afresh from the orders (a database of schema 1)."""
-    for table in cubes.values():
-        conn.execute(delete(table))
-    columns = ["order_id", "received_day", "closed_day", "closed_at", "callback_valid", "contacted", "resolved",
-               "satisfaction", "excluded", *{k for keys in CUBE_KEYS.values() for k in keys}]
-    changes, last = CubeChanges(), ""
+    columns = ["order_id", "closed_at", "callback_valid", "contacted", "resolved", "satisfaction"]
+    last = ""
     while True:
         page = conn.execute(select(*(orders.c[c] for c in columns)).where(orders.c.order_id > last)
                             .order_by(orders.c.order_id).limit(_REBUILD_ROWS)).all()
@@ -120,6 +119,6 @@ def rebuilt(conn: Connection) -> None:
         counted = counted_bits(order_counts(rows))
         conn.execute(update(orders).where(orders.c.order_id == bindparam("id")).values(counted=bindparam("bits")),
                      [{"id": i, "bits": int(b)} for i, b in zip(rows["order_id"], counted)])
-        changes.add(rows, 1, conn)
         last = rows["order_id"].iloc[-1]
-    changes.written(conn)
+    for basis in BASES:
+        _recounted(conn, basis, None)

@@ -17,7 +17,7 @@ import pandas as pd
 from sqlalchemy import Column, Connection, Engine, Integer, String, delete, insert, select, update
 
 from store import bulk
-from store.aggregates import CubeChanges, counted_bits, order_counts
+from store.aggregates import TouchedDays, counted_bits, order_counts, refreshed
 from store.db import active_profile
 from store.fields import DEFAULTED, FIELDS
 from store.mapping import Mapping, load_mapping, resolve
@@ -158,17 +158,17 @@ def _loaded(engine: Engine, file_name: str, digest: str, reading: Reading, mappi
         upload_id = conn.execute(insert(uploads).values(
             file_name=file_name, sha256=digest, mapping=mapping.name, rows_read=0, accepted=0, rejected=0,
             inserted=0, updated=0, uploaded_by=user, uploaded_at=datetime.now()).returning(uploads.c.id)).scalar_one()
-        changes = CubeChanges()
+        touched = TouchedDays()
 
         def written(rows: pd.DataFrame, chunk: RawChunk, problems: pd.DataFrame) -> None:
-            inserted, updated = _merged(conn, rows.assign(upload_id=upload_id), changes)
+            inserted, updated = _merged(conn, rows.assign(upload_id=upload_id), touched)
             tally.inserted += inserted
             tally.updated += updated
             _quarantined(conn, upload_id, problems, _quarantine_records(chunk.frame, mapping, problems))
 
         _checked_chunks(conn, reading, mapping, profile, now, tally, written)
         _check_rows_read(tally)
-        changes.written(conn)
+        refreshed(conn, touched)
         result = IngestResult(upload_id, file_name, tally.read, tally.accepted, 0, tally.inserted, tally.updated,
                               mapping=mapping.name, encoding=reading.encoding, problems=tally.all_problems())
         result.rejected = result.problems["row"].nunique()
@@ -244,9 +244,9 @@ def _with_ragged(problems: pd.DataFrame, ragged: list[tuple[int, str]]) -> pd.Da
     return pd.concat([problems, rows[problems.columns]], ignore_index=True)
 
 
-def _merged(conn: Connection, rows: pd.DataFrame, changes: CubeChanges) -> tuple[int, int]:
+def _merged(conn: Connection, rows: pd.DataFrame, touched: TouchedDays) -> tuple[int, int]:
     """New orders inserted, changed ones merged with what is stored: (inserted, updated). Unchanged rows
-    (same fingerprint) are left alone; the counts tables get the difference."""
+    (same fingerprint) are left alone; the days of the others are noted for the counts tables."""
     ids = rows["order_id"].tolist()
     stored = dict(conn.execute(select(orders.c.order_id, orders.c.row_hash)
                                .where(bulk.among(conn, orders.c.order_id, ids))).all())
@@ -260,8 +260,8 @@ def _merged(conn: Connection, rows: pd.DataFrame, changes: CubeChanges) -> tuple
     written = pd.concat([rows[new], _merged_rows(before, later)], ignore_index=True)
     written["counted"] = counted_bits(order_counts(written))
     bulk.inserted(conn, orders, written[list(ORDER_COLUMNS)])
-    changes.add(before, -1, conn)
-    changes.add(written, 1, conn)
+    touched.add(before)
+    touched.add(written)
     return int(new.sum()), int(changed.sum())
 
 

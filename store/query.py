@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Column, Engine, Integer, Select, String, Table, desc, func, select, type_coerce
+from sqlalchemy import Engine, Integer, Select, String, Table, desc, func, select, type_coerce
 
 from metrics.rates import COUNT_COLUMNS  # the contract: metrics/ consumes exactly these counts
-from store.aggregates import COUNT_BITS
+from store.aggregates import counts_from_orders, order_day
 from store.db import active_profile
 from store.tables import CUBE_KEYS, cubes, orders, quarantine, unit_population, uploads
 
@@ -28,7 +28,8 @@ def counts(engine: Engine, by: list[str], start: date, end: date, by_closed_day:
     needed = {*by, *(["district"] if district else []), *(["township"] if township else [])}
     cube = next((cubes[name] for name, keys in CUBE_KEYS.items() if needed <= set(keys)), None)
     if cube is None:
-        source, day, query = orders, _order_day(by_closed_day), _order_counts(by, by_closed_day)
+        basis = "closed" if by_closed_day else "received"
+        source, day, query = orders, order_day(basis), counts_from_orders(by, basis)
     else:
         source, day, query = cube, cube.c.day, _cube_counts(cube, by, by_closed_day)
     query = query.where(day.between(start, end), *_scope(source, district, township))
@@ -52,18 +53,6 @@ def _cube_counts(cube: Table, by: list[str], by_closed_day: bool) -> Select:
         return select(*keys, day, excluded, *(cube.c[c] for c in COUNT_COLUMNS)).where(basis)
     return (select(*keys, day, excluded, *(func.sum(cube.c[c]) for c in COUNT_COLUMNS)).where(basis)
             .group_by(*keys, cube.c.day, cube.c.excluded))
-
-
-def _order_day(by_closed_day: bool) -> Column:
-    return orders.c.closed_day if by_closed_day else orders.c.received_day
-
-
-def _order_counts(by: list[str], by_closed_day: bool) -> Select:
-    """The same counts from the orders: each order's flags in orders.counted (store.aggregates)."""
-    keys, day = [orders.c[k] for k in by], _order_day(by_closed_day)
-    flags = [func.sum(orders.c.counted.op(">>")(bit).op("&")(1)) for bit in COUNT_BITS.values()]
-    return (select(*keys, day, orders.c.excluded, func.count(), *flags)
-            .group_by(*keys, day, orders.c.excluded))
 
 
 def _scope(source: Table, district: str | None, township: str | None) -> list:

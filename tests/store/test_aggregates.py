@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-import store.aggregates
 import store.read
 from metrics.rates import COUNT_COLUMNS
 from store.db import connect
@@ -110,8 +109,7 @@ def assert_counts_agree(engine) -> None:
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_counts_tables_follow_any_sequence_of_uploads(engine, monkeypatch, seed):
-    monkeypatch.setattr(store.read, "CHUNK_BYTES", 200)  # a few rows a chunk: deltas cross chunks too,
-    monkeypatch.setattr(store.aggregates, "_FLUSH_ROWS", 7)  # and are written several times an upload
+    monkeypatch.setattr(store.read, "CHUNK_BYTES", 200)  # a few rows a chunk: an upload's days span chunks
     rng = random.Random(seed)
     pool = [f"R{i}" for i in range(14)]
     sent: list[bytes] = []
