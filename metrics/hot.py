@@ -22,16 +22,17 @@ STOP_WORDS = frozenset(_STOP_TEXT.split())
 _WORD = re.compile(r"^[\u4e00-\u9fffA-Za-z]{2,}$")  # two or more letters or characters: no numbers, no marks
 
 
-def title_phrases(titles: pd.DataFrame, n: int = 20) -> pd.DataFrame:
+def title_phrases(titles: pd.DataFrame, n: int | None = 20) -> pd.DataFrame:
     """The n phrases in most orders' titles. titles: title, orders (a distinct title and how many orders
-    carry it); a phrase counts once per title. Columns phrase, orders."""
+    carry it); a phrase counts once per title; n None keeps every phrase. Columns phrase, orders."""
     counts: dict[str, int] = {}
     for title, orders in zip(titles["title"].astype(str), titles["orders"].astype(int)):
         for word in set(jieba.lcut(title)):
             if word not in STOP_WORDS and _WORD.match(word):
                 counts[word] = counts.get(word, 0) + orders
     table = pd.DataFrame(list(counts.items()), columns=["phrase", "orders"])
-    return table.sort_values(["orders", "phrase"], ascending=[False, True]).head(n).reset_index(drop=True)
+    table = table.sort_values(["orders", "phrase"], ascending=[False, True])
+    return (table if n is None else table.head(n)).reset_index(drop=True)
 
 
 def with_change(now: pd.DataFrame, before: pd.DataFrame, by: list[str]) -> pd.DataFrame:

@@ -21,14 +21,14 @@ def repeat_orders(candidates: pd.DataFrame, start: pd.Timestamp, end: pd.Timesta
 
 def repeat_rates(repeats: pd.DataFrame, unit_orders: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """Per unit: orders (unit_orders: by + orders), repeat_orders, repeat_callers and
-    repeat_rate = repeat_orders / orders (NaN without orders), highest first."""
+    repeat_rate = repeat_orders / orders (NaN without orders), most repeats first."""
     counted = (repeats.groupby(by, dropna=False)
                .agg(repeat_orders=("phone_hash", "size"), repeat_callers=("phone_hash", "nunique")).reset_index())
     out = unit_orders[[*by, "orders"]].merge(counted, on=by, how="outer")
     out[["orders", "repeat_orders", "repeat_callers"]] = (
         out[["orders", "repeat_orders", "repeat_callers"]].fillna(0).astype("int64"))
     out["repeat_rate"] = out["repeat_orders"] / out["orders"].where(out["orders"] > 0)
-    return out.sort_values(["repeat_rate", "repeat_orders"], ascending=False, na_position="last").reset_index(drop=True)
+    return out.sort_values(["repeat_orders", "repeat_rate"], ascending=False, na_position="last").reset_index(drop=True)
 
 
 def most_repeated(repeats: pd.DataFrame, n: int = 20) -> pd.DataFrame:

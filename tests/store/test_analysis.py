@@ -1,0 +1,123 @@
+"""store.analysis on SQLite and PostgreSQL: repeat callers (the phone itself never stored), titles, keyword
+problems, alerts marked as seen and 每月一题 themes."""
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+from sqlalchemy import String, cast, select
+
+from metrics.repeats import repeat_orders
+from store import analysis
+from store.tables import metadata
+from tests.store.helpers import ingest
+
+PHONE, OTHER = "13912345678", "13687654321"
+# R1, R2, R4: the same caller about 物业管理/电梯 in 建外街道: R2 is 9 days after R1 (a repeat within 30 days),
+# R4 40 days after R2 (not). R3 the same caller on another category; R5 another caller; R6 the caller elsewhere.
+EXPORT = f"""
+工单编号,来电人,来电人电话,来电时间,被反映区,被反映街乡镇,一级分类,二级分类,标题,主要内容,是否有效回访,是否解决,是否满意
+R1,周小明,{PHONE},2024/3/1 09:00:00,朝阳区,建外街道,物业管理,电梯,电梯故障,电梯坏了，电话{PHONE},是,否,不满意
+R2,周小明,+86 {PHONE[:3]}-{PHONE[3:7]}-{PHONE[7:]},2024/3/10 10:00:00,朝阳区,建外街道,物业管理,电梯,电梯又坏了,仍未修好,是,是,满意
+R3,周小明,{PHONE},2024/3/12 10:00:00,朝阳区,建外街道,噪音扰民,施工,夜间施工噪音,工地噪音,是,是,基本满意
+R4,周小明,{PHONE},2024/4/19 10:00:00,朝阳区,建外街道,物业管理,电梯,电梯故障,电梯停运,是,否,满意
+R5,吴大力,{OTHER},2024/3/11 10:00:00,朝阳区,建外街道,物业管理,电梯,电梯故障,预付卡也有问题,是,是,满意
+R6,周小明,{PHONE},2024/3/13 10:00:00,海淀区,中关村街道,物业管理,电梯,电梯故障,另一处,,,
+"""
+
+
+def _all_text(engine) -> str:
+    """Every value of every table as text: what a copy of the database would show."""
+    parts = []
+    with engine.connect() as conn:
+        for table in metadata.sorted_tables:
+            for row in conn.execute(select(*(cast(c, String) for c in table.columns))):
+                parts.extend(str(v) for v in row)
+    return "\n".join(parts)
+
+
+def test_repeat_callers_are_found_and_the_phone_is_nowhere(engine):
+    assert ingest(engine, EXPORT).accepted == 6
+    text = _all_text(engine)
+    assert "电梯故障" in text  # the dump holds the orders
+    for secret in (PHONE, PHONE[3:7] + PHONE[7:], OTHER, "周小明", "吴大力"):
+        assert secret not in text
+    candidates = analysis.repeat_candidates(engine, date(2024, 3, 1), date(2024, 4, 30), 30)
+    # R3, R5, R6 share no (caller, category, township) with another order: only R1, R2, R4 can repeat
+    assert sorted(candidates["received_at"].dt.day.tolist()) == [1, 10, 19]
+    assert candidates["phone_hash"].nunique() == 1  # +86 and dashes make the same caller
+    repeats = repeat_orders(candidates, pd.Timestamp("2024-03-01"), pd.Timestamp("2024-04-30"), 30)
+    assert repeats["received_at"].tolist() == [pd.Timestamp("2024-03-10 10:00:00")]
+    assert repeats["gap_days"].iloc[0] == pytest.approx(9 + 1 / 24)  # 9 days and 1 hour
+    # a window of 45 days makes R4 (40 days after R2) a repeat as well
+    assert len(repeat_orders(analysis.repeat_candidates(engine, date(2024, 3, 1), date(2024, 4, 30), 45),
+                             pd.Timestamp("2024-03-01"), pd.Timestamp("2024-04-30"), 45)) == 2
+
+
+def test_repeat_candidates_reach_back_a_window_before_the_period(engine):
+    ingest(engine, EXPORT)
+    # April alone: R4 pairs with R2 (2024-03-10) only when the window reaches back to it: 10 days before
+    # April 1 is March 22 (R4 alone), 25 days is March 7 (R2 and R4), 40 days February 21 (R1 too)
+    assert len(analysis.repeat_candidates(engine, date(2024, 4, 1), date(2024, 4, 30), 10)) == 0
+    assert len(analysis.repeat_candidates(engine, date(2024, 4, 1), date(2024, 4, 30), 25)) == 2
+    assert len(analysis.repeat_candidates(engine, date(2024, 4, 1), date(2024, 4, 30), 40)) == 3
+
+
+def test_titles_and_keyword_problems(engine):
+    ingest(engine, EXPORT)
+    titles = analysis.title_counts(engine, date(2024, 3, 1), date(2024, 3, 31), "朝阳区")
+    # March in 朝阳区: 电梯故障 (R1, R5), 电梯又坏了 (R2), 夜间施工噪音 (R3)
+    assert dict(zip(titles["title"], titles["orders"])) == {"电梯故障": 2, "电梯又坏了": 1, "夜间施工噪音": 1}
+    # category 噪音扰民 (R3) or the keyword 预付卡 in the content (R5): 2 orders, both callbacks; R3 基本满意
+    counts = analysis.problem_counts(engine, date(2024, 3, 1), date(2024, 4, 30), ["噪音扰民"], ["预付卡"])
+    assert counts["orders"].sum() == 2 and counts["callbacks"].sum() == 2
+    assert counts["basic_satisfied"].sum() == 1 and counts["satisfied"].sum() == 1
+    # 物业管理/电梯 in 朝阳区: R1, R2, R4, R5; a keyword with a LIKE wildcard matches only itself
+    by_category = analysis.problem_counts(engine, date(2024, 3, 1), date(2024, 4, 30), ["物业管理/电梯"], ["%"],
+                                          "朝阳区")
+    assert by_category["orders"].sum() == 4
+
+
+def test_alerts_marked_as_seen_once(engine):
+    analysis.mark_seen(engine, ["period|2024-03|朝阳区|建外街道|物业管理"], "评价员甲")
+    analysis.mark_seen(engine, ["period|2024-03|朝阳区|建外街道|物业管理", "period|2024-03|海淀区||供暖"], "评价员乙")
+    seen = analysis.seen_alerts(engine).set_index("alert_key")
+    assert seen["seen_by"].to_dict() == {"period|2024-03|朝阳区|建外街道|物业管理": "评价员甲",
+                                         "period|2024-03|海淀区||供暖": "评价员乙"}
+
+
+def test_themes_are_saved_replaced_and_deleted(engine):
+    rows = pd.DataFrame([
+        {"name": "预付卡退费", "categories": "消费纠纷/预付卡、预付卡退费", "keywords": "退卡，预付卡", "start_day": date(2024, 3, 15)},
+        {"name": None, "categories": None, "keywords": None, "start_day": None},  # a blank row of the editor
+    ])
+    problems = analysis.parsed_problems(rows)
+    assert problems == [analysis.Problem("预付卡退费", ["消费纠纷/预付卡", "预付卡退费"], ["退卡", "预付卡"],
+                                         date(2024, 3, 15))]
+    theme = analysis.save_theme(engine, "2024-03", "消费维权", "", problems)
+    saved = analysis.saved_themes(engine)
+    assert saved[["theme_id", "title", "name"]].values.tolist() == [[theme, "消费维权", "预付卡退费"]]
+    assert saved["keywords"].iloc[0] == ["退卡", "预付卡"]
+    analysis.save_theme(engine, "2024-03", "消费维权（修订）", "", [], theme_id=theme)
+    assert analysis.saved_themes(engine)["name"].isna().all()
+    analysis.delete_theme(engine, theme)
+    assert analysis.saved_themes(engine).empty
+
+
+@pytest.mark.parametrize(("row", "message"), [
+    ({"name": "", "categories": "供暖", "keywords": "", "start_day": date(2024, 3, 1)}, "第 1 行「问题」不能为空"),
+    ({"name": "暖气", "categories": "", "keywords": "", "start_day": date(2024, 3, 1)}, "第 1 行（暖气）：「分类」和「关键词」至少填写一项"),
+    ({"name": "暖气", "categories": "供暖", "keywords": "", "start_day": None}, "第 1 行（暖气）：请填写「开始日期」"),
+])
+def test_problem_rows_are_checked_with_row_and_column(row, message):
+    with pytest.raises(ValueError, match=message):
+        analysis.parsed_problems(pd.DataFrame([row]))
+
+
+def test_a_theme_needs_a_title_and_a_month(engine):
+    with pytest.raises(ValueError, match="「专题名称」不能为空"):
+        analysis.save_theme(engine, "2024-03", " ", "", [])
+    with pytest.raises(ValueError, match="「月份」应写作"):
+        analysis.save_theme(engine, "2024年3月", "供暖", "", [])
+    assert analysis.saved_themes(engine).empty
