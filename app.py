@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import data
+from ui import auth, data
 from ui.filters import sidebar_filters
 
 st.set_page_config(page_title="接诉即办考评看板", page_icon=":material/call:", layout="wide")
@@ -25,12 +25,13 @@ PAGES = [
     st.Page("pages/report.py", title="月度报告", icon=":material/summarize:", url_path="baogao"),
 ]
 
-navigation = st.navigation(PAGES)
 st.sidebar.title("接诉即办考评看板")
+access = auth.gate()  # the login form, or the local single-user note; stops here without a login
+navigation = st.navigation(auth.pages_for(access, PAGES))
 if data.should_load_demo():
     with st.spinner("首次启动：正在生成并导入一年的合成示例数据（约一分钟，仅此一次）……"):
         data.load_demo()
-st.session_state["filters"] = sidebar_filters()
+st.session_state["filters"] = sidebar_filters(access)
 if data.is_synthetic():
     st.sidebar.warning("当前数据为**合成示例数据**，并非真实工单，仅供演示。")
 navigation.run()

@@ -9,18 +9,20 @@ import pandas as pd
 import streamlit as st
 
 from store import query
+from store.auth import EDITORS
 from store.demo import load_demo
 from store.fields import FIELDS
 from store.ingest import Prepared, committed, earlier_upload, prepared_file
 from store.mapping import DEFAULT, Mapping, load_mapping, preset_names
 from store.read import FileError, read_table
 from store.reference import load_boundaries, load_population
-from ui import data
+from ui import auth, data
 from ui.format import download_button
 
 NONE = "（不导入）"
 PROBLEM_LABELS = {"row": "行号", "column": "列", "value": "值", "reason": "原因"}
 
+access = auth.require(EDITORS)
 st.title("数据上传")
 engine = data.engine()
 
@@ -94,7 +96,7 @@ if uploaded is not None:
             show_problems(check.problems, uploaded.name)
             if st.button(f"第四步：确认导入 {check.accepted} 行", type="primary", disabled=check.accepted == 0):
                 progress = st.progress(0.3, text="正在写入数据库（一个事务，中途失败不会留下半份数据）……")
-                result = committed(engine, ready, user="看板上传")
+                result = committed(engine, ready, user=access.user)
                 progress.progress(1.0, text="完成")
                 st.success(result.summary())
                 st.session_state.pop("prepared_key", None)

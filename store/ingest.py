@@ -16,7 +16,7 @@ from datetime import datetime
 import pandas as pd
 from sqlalchemy import Column, Connection, Engine, Integer, String, delete, insert, select, update
 
-from store import bulk
+from store import audit, bulk
 from store.aggregates import TouchedDays, counted_bits, order_counts, refreshed
 from store.db import active_profile
 from store.fields import DEFAULTED, FIELDS
@@ -176,6 +176,7 @@ def _loaded(engine: Engine, file_name: str, digest: str, reading: Reading, mappi
         conn.execute(update(uploads).where(uploads.c.id == upload_id).values(
             rows_read=result.read, accepted=result.accepted, rejected=result.rejected, inserted=result.inserted,
             updated=result.updated))
+        audit.record(conn, user, audit.UPLOAD, f"第 {upload_id} 次上传「{file_name}」：{result.summary()}")
     return result
 
 

@@ -15,6 +15,7 @@ from metrics.scheme import Scheme
 from store import demo, query
 from store.db import connect, database_url, setting
 from store.reference import reference_version
+from ui import auth
 
 
 def engine() -> Engine:
@@ -63,5 +64,8 @@ def _figure(name: str, scheme: str, scheme_hash: str, data_version: str, kwargs:
 
 def figure(name: str, scheme: Scheme, **kwargs) -> pd.DataFrame:
     """A table from figures/ ("module.function"), cached on its arguments, the scheme's content and
-    the data version. Every figures function takes (engine, scheme, **kwargs)."""
-    return _figure(name, scheme.name, scheme.content_hash, version(), tuple(sorted(kwargs.items())))
+    the data version. Every figures function takes (engine, scheme, **kwargs). The account's scope is
+    checked here, where the data is fetched, not only in the sidebar (ui.auth)."""
+    access = auth.checked_scope(name, kwargs)
+    return auth.visible(name, access, _figure(name, scheme.name, scheme.content_hash, version(),
+                                              tuple(sorted(kwargs.items()))))

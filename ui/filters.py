@@ -10,7 +10,8 @@ import streamlit as st
 from metrics.config import list_schemes, load_scheme
 from metrics.periods import latest_complete_period, period_bounds, period_of, previous_period
 from metrics.scheme import Scheme
-from ui import data
+from store.auth import Access
+from ui import auth, data
 
 CITY = "全市"
 
@@ -66,8 +67,29 @@ def _select(label: str, options: list[str], wanted: str | None, **kwargs) -> str
     return st.sidebar.selectbox(label, options, index=index, **kwargs)
 
 
-def sidebar_filters() -> Filters | None:
-    """The chosen filters, or None when the database holds no orders yet."""
+def _scope(wanted: dict[str, str], access: Access) -> tuple[str, str | None]:
+    """The district (or 全市) and township chosen among those the account may see; a URL asking for
+    another area falls back to the city, and says so."""
+    districts_frame, townships_frame = data.populations(data.version())
+    districts = [d for d in districts_frame["name"] if access.allows(d, access.township)]
+    district = _select("区", [CITY, *districts], wanted.get("district"))
+    township = None
+    if district != CITY:
+        names_here = [t for t in townships_frame.loc[townships_frame["district"] == district, "name"]
+                      if access.allows(district, t)]
+        options = names_here if access.township else ["（全区）", *names_here]
+        chosen = _select("街乡镇", options, wanted.get("township"))
+        township = None if chosen == "（全区）" else chosen
+    asked = (wanted.get("district"), wanted.get("township"))
+    if asked != (None, None) and not access.allows(*asked):
+        st.sidebar.warning(f"您的账号只能查看全市和{access.area}：网址中的范围「{' '.join(filter(None, asked))}」"
+                           "未予显示。")
+    return district, township
+
+
+def sidebar_filters(access: Access) -> Filters | None:
+    """The chosen filters, or None when the database holds no orders yet; the scope is limited to what
+    the account may see."""
     span = data.day_range(data.version())
     if span is None:
         return None
@@ -76,14 +98,7 @@ def sidebar_filters() -> Filters | None:
     scheme_name = _select("考评方案", list(schemes), wanted.get("scheme"), format_func=lambda n: schemes[n].title)
     scheme = load_scheme(scheme_name)
     period = _select("考核周期", available_periods(*span, scheme), wanted.get("period"))
-    districts_frame, townships_frame = data.populations(data.version())
-    district = _select("区", [CITY, *districts_frame["name"].tolist()], wanted.get("district"))
-    township = None
-    if district != CITY:
-        names_here = townships_frame.loc[townships_frame["district"] == district, "name"].tolist()
-        options = ["（全区）", *names_here]
-        chosen = _select("街乡镇", options, wanted.get("township"))
-        township = None if chosen == options[0] else chosen
+    district, township = _scope(wanted, access)
     chosen_filters = {k: v for k, v in zip(_KEYS, (scheme_name, period, district, township))
                       if v and v != CITY}
     st.session_state[_REMEMBERED] = chosen_filters
@@ -93,6 +108,7 @@ def sidebar_filters() -> Filters | None:
 
 def page_filters(title: str) -> Filters:
     """The page's title and the sidebar's filters; with no data yet, says what to do and stops the page."""
+    auth.require()  # also when Streamlit runs a page without app.py
     st.title(title)
     filters: Filters | None = st.session_state.get("filters")
     if filters is None:

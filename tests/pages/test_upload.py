@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from store.db import connect
 from store.demo import SAMPLE_PATH
 from store.tables import orders, uploads
+from ui.auth import LOCAL_USER  # local single-user mode: uploads are signed by the local user
 
 PAGE = "pages/upload.py"
 
@@ -48,7 +49,7 @@ def test_sample_file_is_validated_before_anything_is_written(upload_app):
     assert _order_count(engine) == before + 290
     with engine.connect() as conn:
         last = conn.execute(select(uploads).order_by(uploads.c.id.desc())).first()
-    assert (last.rows_read, last.accepted, last.rejected, last.uploaded_by) == (300, 290, 10, "看板上传")
+    assert (last.rows_read, last.accepted, last.rejected, last.uploaded_by) == (300, 290, 10, LOCAL_USER)
 
 
 def test_preview_hides_personal_columns(upload_app):
