@@ -18,9 +18,8 @@ from store import query
 
 def ranking(engine: Engine, scheme: Scheme, period: str, level: str, district: str | None = None) -> pd.DataFrame:
     """The period's ranking table at a level (district, street or unit), with the previous period's ranks."""
-    start = period_bounds(previous_period(period), scheme)[0]
-    end = period_bounds(period, scheme)[1]
-    counts = query.counts(engine, LEVELS[level], start, end, scheme.day_basis == "closed", district)
+    periods = [period_bounds(previous_period(period), scheme), period_bounds(period, scheme)]
+    counts = query.period_counts(engine, LEVELS[level], periods, scheme.day_basis == "closed", district)
     return ranking_table(counts, scheme, period, level, profile_units(engine, level, district))
 
 

@@ -68,8 +68,8 @@ def counts_from_orders(keys: list[str], basis: str, *conditions: ColumnElement[b
     """Counts per (*keys, day, excluded) of the orders meeting the conditions, summed from their bits, in
     COUNT_COLUMNS order."""
     columns, day = [orders.c[k] for k in keys], order_day(basis)
-    flags = [func.sum(orders.c.counted.op(">>")(bit).op("&")(1)) for bit in COUNT_BITS.values()]
-    return (select(*columns, day, orders.c.excluded, func.count(), *flags)
+    flags = [func.sum(orders.c.counted.op(">>")(bit).op("&")(1)).label(name) for name, bit in COUNT_BITS.items()]
+    return (select(*columns, day.label("day"), orders.c.excluded, func.count().label("orders"), *flags)
             .where(day.is_not(None), *conditions).group_by(*columns, day, orders.c.excluded))
 
 

@@ -13,7 +13,7 @@ import store.read
 from metrics.rates import COUNT_COLUMNS
 from store.db import connect
 from store.ingest import ingest_file
-from store.query import counts
+from store.query import counts, period_counts
 from store.tables import BASES, CUBE_KEYS, cubes, meta, orders
 from tests.store.helpers import NOW, csv_bytes, stored_orders
 
@@ -105,6 +105,12 @@ def assert_counts_agree(engine) -> None:
             got = got.groupby(["day", *by, "excluded"], dropna=False)[list(COUNT_COLUMNS)].sum()
             pd.testing.assert_frame_equal(got.sort_index(), expected.sort_index(), check_index_type=False,
                                           obj=f"counts by {by} in {district}, closed days {by_closed}")
+            whole = period_counts(engine, by, [cycle], by_closed, district)  # the cycle summed in one row a key
+            assert (whole["day"] == pd.Timestamp(cycle[0])).all()
+            pd.testing.assert_frame_equal(
+                whole.groupby([*by, "excluded"], dropna=False)[list(COUNT_COLUMNS)].sum().sort_index(),
+                expected.groupby([*by, "excluded"], dropna=False).sum().sort_index(), check_index_type=False,
+                obj=f"the cycle's counts by {by} in {district}, closed days {by_closed}")
 
 
 @pytest.mark.parametrize("seed", [1, 2])
