@@ -29,11 +29,15 @@ def safe_for_spreadsheet(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def workbook(report: Report) -> bytes:
-    """The .xlsx file: Chinese headers, number formats, frozen header row, fitted column widths."""
+    """The .xlsx file of the 排名通报: a 说明 sheet, then the report's tables."""
+    return tables_workbook({"说明": pd.DataFrame(about(report), columns=["项目", "内容"]), **report.tables})
+
+
+def tables_workbook(sheets: dict[str, pd.DataFrame]) -> bytes:
+    """An .xlsx file of one sheet per table: Chinese headers, number formats, frozen header row, fitted widths."""
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        _write_sheet(writer, "说明", pd.DataFrame(about(report), columns=["项目", "内容"]))
-        for title, table in report.tables.items():
+        for title, table in sheets.items():
             _write_sheet(writer, title, table)
     return buffer.getvalue()
 
