@@ -33,6 +33,9 @@ DEPARTMENT_TYPES: tuple[str, ...] = ("区级部门", "派驻机构", "公共服�
 # Escalation stages, lowest first; a whistle escalated to the city has passed the district stage.
 STAGES: dict[str, str] = {"escalated_district": "区级统筹", "escalated_city": "市级协调"}
 DEPARTMENT_RATES: dict[str, str] = {"report": "报到率", "resolution": "解决率", "satisfaction": "满意率"}
+# Each department rate's numerator and denominator among the counts of call_flags.
+DEPARTMENT_PARTS: dict[str, tuple[str, str]] = {"report": ("on_time", "due"), "resolution": ("resolved", "resolution_judged"),
+                                                "satisfaction": ("satisfied", "satisfaction_judged")}
 TOWNSHIP_RATES: dict[str, str] = {"agreed": "同意结案率", "judged": "评判完成率", "unescalated": "未升级率"}
 TOWNSHIP_GROUP = "街乡镇"
 
@@ -148,13 +151,25 @@ def department_table(calls: pd.DataFrame, scheme: WhistleScheme, as_of: pd.Times
               "escalated"]
     grouped = flags.groupby(keys, sort=True)
     table = grouped[counts].sum().join(grouped["report_hours"].median().rename("report_hours_median")).reset_index()
-    table = _with_rate(table, "report", "on_time", "due", scheme.confidence)
-    table = _with_rate(table, "resolution", "resolved", "resolution_judged", scheme.confidence)
-    table = _with_rate(table, "satisfaction", "satisfied", "satisfaction_judged", scheme.confidence)
+    table = _department_rates(table, scheme.confidence)
     table["escalation_rate"] = table["escalated"] / table["calls"]
     table["peer_group"] = table["department_type"].map(scheme.peer_groups)
     table = pd.concat([table, weighted_score(table, scheme.department_weights)], axis=1)
     return _ranked(table, "calls", scheme.min_calls)
+
+
+def _department_rates(table: pd.DataFrame, confidence: float) -> pd.DataFrame:
+    for name, (num, den) in DEPARTMENT_PARTS.items():
+        table = _with_rate(table, name, num, den, confidence)
+    return table
+
+
+def pooled_department_rates(departments: pd.DataFrame, scheme: WhistleScheme) -> pd.DataFrame:
+    """The department rates of a peer group as a whole: counts of department_table summed per peer_group,
+    then divided (a department called often weighs more)."""
+    counts = [c for parts in DEPARTMENT_PARTS.values() for c in parts]
+    totals = departments.groupby("peer_group", sort=False)[counts].sum().reset_index()
+    return _department_rates(totals, scheme.confidence)
 
 
 def township_table(whistles: pd.DataFrame, calls: pd.DataFrame, population: pd.DataFrame,

@@ -399,7 +399,7 @@ def whistle_years(engine: Engine) -> list[int]:
 def linked_orders(engine: Engine, start: date, end: date) -> pd.DataFrame:
     """The hotline orders that led to the whistles blown from start to end, each once: the columns the
     counts are made of (store.aggregates.order_counts) and excluded."""
-    linked = select(distinct(whistles.c.order_id)).where(_blown_between(start, end), whistles.c.order_id.is_not(None))
+    linked = select(whistles.c.order_id).where(_blown_between(start, end), whistles.c.order_id.is_not(None)).distinct()
     columns = ["order_id", "callback_valid", "contacted", "resolved", "satisfaction", "closed_at", "excluded"]
     query = select(*(orders.c[c] for c in columns)).where(orders.c.order_id.in_(linked))
     with engine.connect() as conn:

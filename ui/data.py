@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from metrics.config import load_scheme
 from metrics.scheme import Scheme
-from store import demo, query
+from store import demo, query, whistle_demo
 from store.db import connect, database_url, setting
 from store.reference import reference_version
 from ui import auth
@@ -53,6 +53,7 @@ def should_load_demo() -> bool:
 
 def load_demo() -> None:
     demo.load_demo(engine(), int(os.environ.get("DEMO_ORDERS", demo.DEFAULT_ORDERS)))
+    whistle_demo.load_whistle_demo(engine())  # after the orders: hotline whistles link to their ids
 
 
 @st.cache_data(show_spinner="正在计算……")
