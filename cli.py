@@ -7,17 +7,21 @@
     python cli.py metrics --period YYYY-MM --level district|street|unit [--scheme NAME] [--json]
     python cli.py report --period YYYY-MM --out FILE.xlsx [--html FILE.html] [--scheme NAME]
     python cli.py whistles ingest FILE | demo [--whistles N] | report --year YYYY --out FILE.xlsx
+    python cli.py user add NAME --role admin|evaluator|district|township [--district D] [--township T]
+    python cli.py whistles ingest FILE | demo [--whistles N] | report --year YYYY --out FILE.xlsx
     python cli.py alerts --period YYYY-MM [--district NAME] [--json]
     python cli.py daily --date YYYY-MM-DD [--week] [--out FILE.xlsx]
 """
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from datetime import date
 from pathlib import Path
 
+from store.auth import ROLE_LABELS, AccountError, add_user
 from store.db import connect
 from store.ingest import IngestResult, ingest_file
 from store.mapping import load_mapping
@@ -77,6 +81,18 @@ def _parser() -> argparse.ArgumentParser:
     monthly.add_argument("--scheme", help="考评方案（data/schemes/ 中的文件名或自建方案名；默认为默认方案）")
     monthly.set_defaults(run=_report)
 
+    user = commands.add_parser("user", help="看板账号")
+    user_commands = user.add_subparsers(required=True, metavar="操作")
+    add = user_commands.add_parser("add", help="新建账号（密码在提示符下输入两次，或用 --password-stdin 从标准输入读取）")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=list(ROLE_LABELS),
+                     help="、".join(f"{k} {v}" for k, v in ROLE_LABELS.items()))
+    add.add_argument("--district", help="区级、街乡镇查看账号的区")
+    add.add_argument("--township", help="街乡镇查看账号的街乡镇")
+    add.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码（一行）")
+    add.add_argument("--db", help="数据库 URL（覆盖环境变量 DATABASE_URL）")
+    add.set_defaults(run=_user_add)
+
     alerts = commands.add_parser("alerts", help="某考核周期的预警：受理量异常升高的 街乡镇 × 一级分类")
     alerts.add_argument("--period", required=True, help="考核周期，如 2025-03")
     alerts.add_argument("--district", help="只看一个区")
@@ -109,9 +125,44 @@ def _parser() -> argparse.ArgumentParser:
     for sub in (whistle_ingest, whistle_demo, whistle_report):
         sub.add_argument("--db", help="数据库 URL（覆盖环境变量 DATABASE_URL）")
 
+    whistles = commands.add_parser("whistles", help="吹哨报到：导入哨单文件、示例数据、年度双考评表")
+    whistle_commands = whistles.add_subparsers(required=True, metavar="子命令")
+    whistle_ingest = whistle_commands.add_parser("ingest", help="导入哨单文件（CSV/XLSX，每行一个报到部门）")
+    whistle_ingest.add_argument("file", type=Path)
+    whistle_ingest.add_argument("--json", action="store_true", help="以 JSON 输出结果")
+    whistle_ingest.set_defaults(run=_whistles_ingest)
+    whistle_demo = whistle_commands.add_parser("demo", help="生成并导入延庆区一年的吹哨报到合成示例数据")
+    whistle_demo.add_argument("--whistles", type=int, default=1200)
+    whistle_demo.add_argument("--seed", type=int, default=2025)
+    whistle_demo.add_argument("--year", type=int, default=2025)
+    whistle_demo.set_defaults(run=_whistles_demo)
+    whistle_report = whistle_commands.add_parser("report", help="年度双考评表（.xlsx：部门、街乡镇）")
+    whistle_report.add_argument("--year", required=True, type=int)
+    whistle_report.add_argument("--out", required=True, type=Path, help="Excel 文件（.xlsx）")
+    whistle_report.set_defaults(run=_whistles_report)
+    for sub in (whistle_ingest, whistle_demo, whistle_report):
+        sub.add_argument("--db", help="数据库 URL（覆盖环境变量 DATABASE_URL）")
+
     for sub in (ingest, demo, population, bounds, metrics, monthly, alerts, daily):
         sub.add_argument("--db", help="数据库 URL（覆盖环境变量 DATABASE_URL）")
     return parser
+
+
+def _user_add(args) -> int:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("密码：")
+        if getpass.getpass("再次输入密码：") != password:
+            print("错误：两次输入的密码不一致。", file=sys.stderr)
+            return 2
+    try:
+        access = add_user(connect(args.db), args.name, args.role, password, args.district, args.township)
+    except AccountError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    print(f"已新建账号「{access.user}」（{ROLE_LABELS[access.role]}，可查看 {access.area}）。看板从此需要登录。")
+    return 0
 
 
 def _ingest(args) -> int:
@@ -189,10 +240,12 @@ def _report(args) -> int:
     from report import build_report
     from report.html import page
     from report.xlsx import workbook
+    from store.audit import EXPORTED, record_now
 
     try:
         scheme = load_scheme(args.scheme) if args.scheme else load_scheme()
-        built = build_report(connect(args.db), scheme, args.period)
+        engine = connect(args.db)
+        built = build_report(engine, scheme, args.period)
     except ValueError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 2
@@ -201,6 +254,7 @@ def _report(args) -> int:
     if args.html:
         args.html.write_text(page(built), encoding="utf-8")
         written.append(args.html)
+    record_now(engine, "命令行", EXPORTED, f"{'、'.join(p.name for p in written)}（方案指纹 {scheme.content_hash}）")
     print(f"考核周期 {args.period} · 考评方案 {scheme.title}（{scheme.content_hash}）：已写入 "
           + "、".join(map(str, written)))
     if built.synthetic:
@@ -255,6 +309,37 @@ def _daily(args) -> int:
     if args.out:
         args.out.write_bytes(bulletin_workbook(built))
         print(f"已写入 {args.out}")
+    return 0
+
+
+def _whistles_ingest(args) -> int:
+    from store.whistles import ingest_whistles
+
+    _print_result(ingest_whistles(connect(args.db), args.file.read_bytes(), args.file.name), args.json)
+    return 0
+
+
+def _whistles_demo(args) -> int:
+    from store.whistle_demo import load_whistle_demo
+
+    result = load_whistle_demo(connect(args.db), args.whistles, args.seed, args.year)
+    print("已载入吹哨报到合成示例数据（非真实哨单）：" + result.summary())
+    return 0
+
+
+def _whistles_report(args) -> int:
+    from datetime import datetime
+
+    from figures.whistles import department_ranking, load_whistle_scheme, township_ranking
+    from metrics import load_scheme
+    from report.whistles import about, workbook
+    from store.db import setting
+
+    engine, scheme, rules = connect(args.db), load_scheme(), load_whistle_scheme()
+    book = workbook(department_ranking(engine, scheme, args.year), township_ranking(engine, scheme, args.year),
+                    about(args.year, rules, setting(engine, "synthetic") == "1", datetime.now()))
+    args.out.write_bytes(book)
+    print(f"{args.year} 年吹哨报到双考评（{rules.title}，{rules.content_hash}）：已写入 {args.out}")
     return 0
 
 
