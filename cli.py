@@ -8,7 +8,6 @@
     python cli.py report --period YYYY-MM --out FILE.xlsx [--html FILE.html] [--scheme NAME]
     python cli.py whistles ingest FILE | demo [--whistles N] | report --year YYYY --out FILE.xlsx
     python cli.py user add NAME --role admin|evaluator|district|township [--district D] [--township T]
-    python cli.py whistles ingest FILE | demo [--whistles N] | report --year YYYY --out FILE.xlsx
     python cli.py alerts --period YYYY-MM [--district NAME] [--json]
     python cli.py daily --date YYYY-MM-DD [--week] [--out FILE.xlsx]
 """
@@ -106,24 +105,6 @@ def _parser() -> argparse.ArgumentParser:
     daily.add_argument("--out", type=Path, help="另存为 Excel 文件（.xlsx）")
     daily.add_argument("--scheme", help="考评方案（默认为默认方案）")
     daily.set_defaults(run=_daily)
-
-    whistles = commands.add_parser("whistles", help="吹哨报到：导入哨单文件、示例数据、年度双考评表")
-    whistle_commands = whistles.add_subparsers(required=True, metavar="子命令")
-    whistle_ingest = whistle_commands.add_parser("ingest", help="导入哨单文件（CSV/XLSX，每行一个报到部门）")
-    whistle_ingest.add_argument("file", type=Path)
-    whistle_ingest.add_argument("--json", action="store_true", help="以 JSON 输出结果")
-    whistle_ingest.set_defaults(run=_whistles_ingest)
-    whistle_demo = whistle_commands.add_parser("demo", help="生成并导入延庆区一年的吹哨报到合成示例数据")
-    whistle_demo.add_argument("--whistles", type=int, default=1200)
-    whistle_demo.add_argument("--seed", type=int, default=2025)
-    whistle_demo.add_argument("--year", type=int, default=2025)
-    whistle_demo.set_defaults(run=_whistles_demo)
-    whistle_report = whistle_commands.add_parser("report", help="年度双考评表（.xlsx：部门、街乡镇）")
-    whistle_report.add_argument("--year", required=True, type=int)
-    whistle_report.add_argument("--out", required=True, type=Path, help="Excel 文件（.xlsx）")
-    whistle_report.set_defaults(run=_whistles_report)
-    for sub in (whistle_ingest, whistle_demo, whistle_report):
-        sub.add_argument("--db", help="数据库 URL（覆盖环境变量 DATABASE_URL）")
 
     whistles = commands.add_parser("whistles", help="吹哨报到：导入哨单文件、示例数据、年度双考评表")
     whistle_commands = whistles.add_subparsers(required=True, metavar="子命令")
@@ -343,35 +324,6 @@ def _whistles_report(args) -> int:
     return 0
 
 
-def _whistles_ingest(args) -> int:
-    from store.whistles import ingest_whistles
-
-    _print_result(ingest_whistles(connect(args.db), args.file.read_bytes(), args.file.name), args.json)
-    return 0
-
-
-def _whistles_demo(args) -> int:
-    from store.whistle_demo import load_whistle_demo
-
-    result = load_whistle_demo(connect(args.db), args.whistles, args.seed, args.year)
-    print("已载入吹哨报到合成示例数据（非真实哨单）：" + result.summary())
-    return 0
-
-
-def _whistles_report(args) -> int:
-    from datetime import datetime
-
-    from figures.whistles import department_ranking, load_whistle_scheme, township_ranking
-    from metrics import load_scheme
-    from report.whistles import about, workbook
-    from store.db import setting
-
-    engine, scheme, rules = connect(args.db), load_scheme(), load_whistle_scheme()
-    book = workbook(department_ranking(engine, scheme, args.year), township_ranking(engine, scheme, args.year),
-                    about(args.year, rules, setting(engine, "synthetic") == "1", datetime.now()))
-    args.out.write_bytes(book)
-    print(f"{args.year} 年吹哨报到双考评（{rules.title}，{rules.content_hash}）：已写入 {args.out}")
-    return 0
 
 
 if __name__ == "__main__":
