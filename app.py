@@ -24,6 +24,7 @@ PAGES = [
     st.Page("pages/upload.py", title="数据上传", icon=":material/upload_file:", url_path="shangchuan"),
     st.Page("pages/schemes.py", title="考评方案", icon=":material/tune:", url_path="fangan"),
     st.Page("pages/report.py", title="月度报告", icon=":material/summarize:", url_path="baogao"),
+    st.Page("pages/admin.py", title="系统管理", icon=":material/admin_panel_settings:", url_path="guanli"),
 ]
 
 st.sidebar.title("接诉即办考评看板")

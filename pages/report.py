@@ -8,7 +8,8 @@ import streamlit as st
 from report import SCOPE, build_report, column_kind, labelled
 from report.html import page
 from report.xlsx import workbook
-from ui import data
+from store import audit
+from ui import auth, data
 from ui.filters import page_filters
 
 _COLUMN_FORMATS = {"percent": "percent", "decimal": "%.2f", "integer": "localized"}
@@ -31,6 +32,12 @@ st.markdown("报告包含：说明（周期、范围、方案与指纹、生成�
             "重点关注单位（各比较组黑榜及其短板指标和主要问题）、考评方案；"
             "HTML 版另附三率趋势图和各区得分图，可直接打印。")
 
+def exported(file_name: str) -> None:
+    """Every download of the 通报 is in the audit log."""
+    audit.record_now(data.engine(), auth.require().user, audit.EXPORTED,
+                     f"{file_name}（方案指纹 {filters.scheme.content_hash}）")
+
+
 # Generated files are kept for this period, scheme and data, so that a download's rerun does not lose them.
 key = (filters.period, filters.scheme.content_hash, data.version())
 if st.button("生成排名通报", type="primary", icon=":material/summarize:"):
@@ -44,7 +51,8 @@ if stored and stored[0] == key:
     left, right = st.columns(2)
     left.download_button("下载 Excel（.xlsx）", xlsx, file_name=f"{stem}.xlsx", icon=":material/table_view:",
                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", width="stretch",
-                         on_click="ignore")
+                         on_click=exported, args=(f"{stem}.xlsx",))
     right.download_button("下载可打印网页（.html）", html.encode("utf-8"), file_name=f"{stem}.html",
-                          icon=":material/print:", mime="text/html", width="stretch", on_click="ignore")
+                          icon=":material/print:", mime="text/html", width="stretch", on_click=exported,
+                          args=(f"{stem}.html",))
     st.caption("网页版可在浏览器中打开后打印（横向 A4）；图表已内嵌，无需联网。")

@@ -5,13 +5,19 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from figures.drilldown import labelled_ranking
 from figures.report import scheme_comparison, scheme_settings
 from metrics.config import list_schemes, save_scheme, scheme_data
 from metrics.levels import LEVEL_LABELS
+from metrics.ranking import STATUS_NO_DATA
 from metrics.rates import RATES
 from metrics.report import RANKED_LEVELS
 from metrics.scheme import Scheme, merge_settings
-from ui import data
+from store import audit
+from store.auth import ADMIN, EDITORS, Access
+from store.publications import COLUMN_LABELS as PUBLICATION_LABELS
+from store.publications import kept_version, publication_list, publish
+from ui import auth, data
 from ui.filters import Filters
 from ui.format import download_button
 
@@ -45,11 +51,15 @@ def new_scheme_form(schemes: dict[str, Scheme]) -> None:
             return
     changes = {"title": title.strip(), "weights": weights,
                "note": note.strip() or f"以「{base.title}」为基础调整三率权重"}
+    content = merge_settings(scheme_data(base.name), changes)
     try:
-        saved = save_scheme(name.strip(), merge_settings(scheme_data(base.name), changes))
+        saved = save_scheme(name.strip(), content)
     except ValueError as err:
         st.error(str(err))
         return
+    with data.engine().begin() as conn:  # the version's settings are kept in the database too
+        kept_version(conn, saved, scheme_data(saved.name))
+        audit.record(conn, access.user, audit.SCHEME_ADDED, f"{saved.title}（{saved.name}，指纹 {saved.content_hash}）")
     st.session_state[_SAVED] = (f"已保存考评方案「{saved.title}」（{saved.name}，指纹 {saved.content_hash}），"
                                 "可在侧栏选用。")
     st.rerun()
@@ -97,6 +107,45 @@ def comparison_table(filters: Filters, schemes: dict[str, Scheme]) -> None:
     download_button(shown, f"方案对比_{filters.period}_{level}_{first}_{second}.csv")
 
 
+def publish_button(filters: Filters, access: Access) -> None:
+    """The evaluator publishes the period's ranking under the sidebar's scheme; its settings are kept with it."""
+    if access.role not in EDITORS:
+        return
+    scheme = filters.scheme
+    st.caption("发布即确认本考核周期的排名以所选方案为准；方案的全部设置随发布保存，日后修改方案文件也能按发布时的版本重现排名。")
+    if st.button(f"发布 {filters.period} 排名（{scheme.title}，指纹 {scheme.content_hash}）", type="primary"):
+        content = scheme_data(scheme.name)  # as the file reads now: the version the sidebar loaded
+        number = publish(data.engine(), filters.period, scheme.name, content, access.user)
+        st.success(f"已发布：第 {number} 号，考核周期 {filters.period}，方案 {scheme.title}（{scheme.content_hash}）。")
+
+
+def published_rankings(filters: Filters) -> None:
+    """Every publication, and one of them computed again with its own scheme version."""
+    published = publication_list(data.engine())
+    if published.empty:
+        st.info("尚未发布过排名。")
+        return
+    current = {s.name: s.content_hash for s in list_schemes()}
+    state = published.apply(lambda p: "与现行方案文件相同" if current.get(p["scheme_name"]) == p["scheme_hash"]
+                            else "方案文件已修改或删除，按发布时版本重现", axis=1)
+    shown = published.rename(columns=PUBLICATION_LABELS).assign(方案现状=state)
+    st.dataframe(shown, hide_index=True, width="stretch")
+    download_button(shown, "排名发布记录.csv")
+    left, right = st.columns(2)
+    chosen = left.selectbox("重现一次发布的排名", published["id"].tolist(), format_func=lambda i: f"第 {i} 号发布",
+                            key="published-id")
+    level = right.selectbox("层级", RANKED_LEVELS, format_func=LEVEL_LABELS.get, key="published-level")
+    table = data.figure("publications.published_ranking", filters.scheme, publication=chosen, level=level)
+    row = published.set_index("id").loc[chosen]
+    since = table.attrs["uploads_since"]
+    st.caption(f"第 {chosen} 号发布 · 考核周期 {row['period']} · 方案 {row['scheme_name']}（发布时指纹 {row['scheme_hash']}）"
+               + (f" · 发布后又有 {since} 次上传，数字可能与发布时不同" if since else " · 发布后数据未变"))
+    view = labelled_ranking(table[table["status"] != STATUS_NO_DATA], ("peer_group", "unit"))
+    st.dataframe(view, hide_index=True, width="stretch")
+    download_button(view, f"发布排名_第{chosen}号_{row['period']}_{level}.csv")
+
+
+access = auth.require()
 st.title("考评方案")
 st.caption("考评方案规定三率怎样计算、综合得分怎样加权、哪些单位相互比较。任何影响数字的设置都会改变方案指纹；"
            "每张排名表都注明所用方案及其指纹。")
@@ -111,7 +160,10 @@ download_button(settings, "考评方案一览.csv")
 st.subheader("新建方案")
 if _SAVED in st.session_state:
     st.success(st.session_state.pop(_SAVED))
-new_scheme_form(all_schemes)
+if access.role == ADMIN:
+    new_scheme_form(all_schemes)
+else:
+    st.info("新建考评方案由管理员负责。")
 
 st.subheader("方案对比")
 current: Filters | None = st.session_state.get("filters")
@@ -119,3 +171,6 @@ if current is None:
     st.info("尚无数据：上传工单或载入示例数据后可比较两个方案下的排名。")
 else:
     comparison_table(current, all_schemes)
+    st.subheader("发布排名与方案历史")
+    publish_button(current, access)
+    published_rankings(current)

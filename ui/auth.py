@@ -28,7 +28,7 @@ PAGE_ROLES: dict[str, tuple[str, ...]] = {"shangchuan": EDITORS, "guanli": (ADMI
 ORDER_FIGURES = ("drilldown.orders", "timeliness.overdue_orders")
 PLACE_FIGURES = ("maps.heat_cells", "maps.median_locations")
 # The ranking is published city-wide: every account sees every unit's place in it.
-RANKING_FIGURES = ("overview.ranking",)
+RANKING_FIGURES = ("overview.ranking", "publications.published_ranking")
 
 
 def listens_locally() -> bool:

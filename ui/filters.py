@@ -10,7 +10,7 @@ import streamlit as st
 from metrics.config import list_schemes, load_scheme
 from metrics.periods import latest_complete_period, period_bounds, period_of, previous_period
 from metrics.scheme import Scheme
-from store.auth import Access
+from store.auth import EDITORS, Access
 from ui import auth, data
 
 CITY = "全市"
@@ -62,6 +62,12 @@ def _wanted() -> dict[str, str]:
     return given if given else dict(st.session_state.get(_REMEMBERED, {}))
 
 
+def _home(access: Access) -> dict[str, str]:
+    """Where a viewer's first visit opens: the account's own area (others open on the city)."""
+    home = {"district": access.district, "township": access.township} if access.is_viewer else {}
+    return {k: v for k, v in home.items() if v}
+
+
 def _select(label: str, options: list[str], wanted: str | None, **kwargs) -> str:
     index = options.index(wanted) if wanted in options else 0
     return st.sidebar.selectbox(label, options, index=index, **kwargs)
@@ -93,7 +99,7 @@ def sidebar_filters(access: Access) -> Filters | None:
     span = data.day_range(data.version())
     if span is None:
         return None
-    wanted = _wanted()
+    wanted = _wanted() or _home(access)
     schemes = {s.name: s for s in list_schemes()}
     scheme_name = _select("考评方案", list(schemes), wanted.get("scheme"), format_func=lambda n: schemes[n].title)
     scheme = load_scheme(scheme_name)
@@ -108,11 +114,12 @@ def sidebar_filters(access: Access) -> Filters | None:
 
 def page_filters(title: str) -> Filters:
     """The page's title and the sidebar's filters; with no data yet, says what to do and stops the page."""
-    auth.require()  # also when Streamlit runs a page without app.py
+    access = auth.require()  # also when Streamlit runs a page without app.py
     st.title(title)
     filters: Filters | None = st.session_state.get("filters")
     if filters is None:
         st.info("尚无数据：请在「数据上传」页上传工单文件，或载入示例数据。")
-        st.page_link("pages/upload.py", label="前往数据上传", icon=":material/upload_file:")
+        if access.role in EDITORS:  # the upload page is not in a viewer's menu
+            st.page_link("pages/upload.py", label="前往数据上传", icon=":material/upload_file:")
         st.stop()
     return filters
