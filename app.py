@@ -21,6 +21,7 @@ PAGES = [
     st.Page("pages/qiyou.py", title="七有五性", icon=":material/diversity_3:", url_path="qiyouwuxing"),
     st.Page("pages/timeliness.py", title="时效", icon=":material/timer:", url_path="shixiao"),
     st.Page("pages/whistles.py", title="吹哨报到", icon=":material/campaign:", url_path="chuishao"),
+    st.Page("pages/alerts.py", title="预警与专题", icon=":material/notifications_active:", url_path="yujing"),
     st.Page("pages/upload.py", title="数据上传", icon=":material/upload_file:", url_path="shangchuan"),
     st.Page("pages/schemes.py", title="考评方案", icon=":material/tune:", url_path="fangan"),
     st.Page("pages/report.py", title="月度报告", icon=":material/summarize:", url_path="baogao"),
