@@ -33,6 +33,9 @@ _EARLIEST = pd.Timestamp("2000-01-01")
 _FUTURE_TOLERANCE = pd.Timedelta(days=1)
 _STATION_ENDINGS = ("所", "中队", "大队", "站")  # 派出所、司法所、市场监管所、税务所、交通中队、供电站…
 _COMPANY_WORDS = ("公司", "集团", "有限")
+# Personal columns of a whistle file: the orders' ones and the township's contact person.
+_PERSONAL = PERSONAL_ALIASES | {"caller_name": ("联系人", "联系人姓名", *PERSONAL_ALIASES["caller_name"]),
+                                "caller_phone": ("联系人电话", *PERSONAL_ALIASES["caller_phone"])}
 _YES = {"是", "y", "yes", "1", "true", "已报到", "报到", "已解决", "解决", "满意", "同意", "√"}
 _NO = {"否", "n", "no", "0", "false", "未报到", "未解决", "不满意", "不同意", "×"}
 
@@ -154,7 +157,7 @@ def whistle_mapping(headers: list[str]) -> Mapping:
     missing = [f"「{BY_NAME[n].zh}」" for n, column in found.items() if column is None and BY_NAME[n].required]
     if missing:
         raise FileError(f"哨单文件缺少必需的列：{'、'.join(missing)}。文件的表头为：{'、'.join(headers)}。")
-    personal = {key: by_norm[normalise(a)] for key, aliases in PERSONAL_ALIASES.items() for a in aliases
+    personal = {key: by_norm[normalise(a)] for key, aliases in _PERSONAL.items() for a in aliases
                 if normalise(a) in by_norm and by_norm[normalise(a)] not in found.values()}
     return Mapping(MAPPING_NAME, {n: FieldSource(column=c) for n, c in found.items() if c}, personal)
 
@@ -301,8 +304,9 @@ def _merged(conn, rows: pd.DataFrame, upload_id: int) -> tuple[int, int]:
         for table in (whistle_departments, whistle_escalations, whistles):
             conn.execute(delete(table).where(bulk.among(conn, table.c.whistle_id, gone)))
     written = merged_w[(new | changed).to_numpy()]
-    bulk.inserted(conn, whistles, written[WHISTLE_COLUMNS[1:]].assign(row_hash=hashes, upload_id=upload_id)
-                  .reset_index())
+    # hashes taken for the written rows only: assigning a longer Series to an empty frame would add its rows
+    bulk.inserted(conn, whistles, written[WHISTLE_COLUMNS[1:]].assign(row_hash=hashes[written.index],
+                                                                        upload_id=upload_id).reset_index())
     calls = merged_d[merged_d.index.get_level_values("whistle_id").isin(written.index)].reset_index()
     bulk.inserted(conn, whistle_departments, calls[DEPARTMENT_COLUMNS])
     stages = written[list(STAGES)].rename(columns=STAGES).reset_index().melt(
