@@ -60,7 +60,7 @@ with warn:
         st.altair_chart(chart)
         download_button(table.drop(columns="走势"), f"预警_{labels[-1]}_{filters.scope}.csv")
         keys = dict(zip(shown["alert_key"], table["街乡镇"] + " " + table["一级分类"]))
-        chosen = st.multiselect("标为已阅", list(keys), format_func=keys.get, key="alert_mark")
+        chosen = st.multiselect("标为已阅", list(keys), format_func=keys.get, key="alert_mark", placeholder="选择预警")
         if st.button("标为已阅", disabled=not chosen, key="alert_mark_button"):
             analysis.mark_seen(data.engine(), chosen, access.user)
             st.rerun()
