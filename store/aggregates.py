@@ -16,13 +16,17 @@ from sqlalchemy import (
     Column,
     ColumnElement,
     Connection,
+    Integer,
     Select,
+    String,
+    Table,
     bindparam,
     delete,
     func,
     insert,
     literal,
     select,
+    type_coerce,
     update,
 )
 
@@ -73,6 +77,18 @@ def counts_from_orders(keys: list[str], basis: str, *conditions: ColumnElement[b
             .where(day.is_not(None), *conditions).group_by(*columns, day, orders.c.excluded))
 
 
+def counts_from_cube(cube: Table, keys: list[str], basis: str, *conditions: ColumnElement[bool]) -> Select:
+    """The same counts summed from a counts table holding (at least) these keys."""
+    columns = [cube.c[k] for k in keys]
+    # Days and flags as stored: pandas converts a column at once, faster than a conversion per row.
+    day, excluded = type_coerce(cube.c.day, String).label("day"), type_coerce(cube.c.excluded, Integer)
+    if len(keys) == len(cube.c) - len(COUNT_COLUMNS) - 3:  # all the cube's keys: a row per cell already
+        return select(*columns, day, excluded, *(cube.c[c] for c in COUNT_COLUMNS)).where(cube.c.basis == basis,
+                                                                                          *conditions)
+    return (select(*columns, day, excluded, *(func.sum(cube.c[c]).label(c) for c in COUNT_COLUMNS))
+            .where(cube.c.basis == basis, *conditions).group_by(*columns, cube.c.day, cube.c.excluded))
+
+
 class TouchedDays:
     """The days, per basis, whose counts an upload changes: those of each order it writes, as it was and as it is."""
 
@@ -92,18 +108,25 @@ def refreshed(conn: Connection, touched: TouchedDays) -> None:
 
 
 def _recounted(conn: Connection, basis: str, days: list[date] | None) -> None:
-    """The cube rows of a basis recounted, for these days or (None) for every day."""
-    for name, keys in CUBE_KEYS.items():
-        table = cubes[name]
+    """The cube rows of a basis recounted, for these days or (None) for every day. The widest cubes are
+    counted from the orders, a narrower one from a wider cube already recounted (far fewer rows to group)."""
+    done: list[str] = []
+    for name in sorted(CUBE_KEYS, key=lambda n: -len(CUBE_KEYS[n])):
+        table, keys = cubes[name], list(CUBE_KEYS[name])
+        wider = next((cubes[d] for d in reversed(done) if set(keys) <= set(CUBE_KEYS[d])), None)
         gone = delete(table).where(table.c.basis == basis)
-        if days is None:
-            recount = counts_from_orders(list(keys), basis)
+        if wider is not None:
+            recount = counts_from_cube(wider, keys, basis, *_among_days(conn, wider.c.day, days))
         else:
-            gone = gone.where(bulk.among(conn, table.c.day, days))
-            recount = counts_from_orders(list(keys), basis, bulk.among(conn, order_day(basis), days))
-        conn.execute(gone)
+            recount = counts_from_orders(keys, basis, *_among_days(conn, order_day(basis), days))
+        conn.execute(gone.where(*_among_days(conn, table.c.day, days)))
         conn.execute(insert(table).from_select([*keys, "day", "excluded", *COUNT_COLUMNS, "basis"],
                                                recount.add_columns(literal(basis))))
+        done.append(name)
+
+
+def _among_days(conn: Connection, day: Column, days: list[date] | None) -> list[ColumnElement[bool]]:
+    return [] if days is None else [bulk.among(conn, day, days)]
 
 
 def rebuilt(conn: Connection) -> None:

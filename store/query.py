@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Engine, Integer, Select, String, Table, desc, func, literal, select, type_coerce
+from sqlalchemy import Engine, Select, Table, desc, func, literal, select
 
 from metrics.rates import COUNT_COLUMNS  # the contract: metrics/ consumes exactly these counts
-from store.aggregates import counts_from_orders, order_day
+from store.aggregates import counts_from_cube, counts_from_orders, order_day
 from store.db import active_profile
 from store.tables import CUBE_KEYS, cubes, orders, quarantine, unit_population, uploads
 
@@ -50,7 +50,7 @@ def _daily_counts(by: list[str], start: date, end: date, by_closed_day: bool, di
         basis = "closed" if by_closed_day else "received"
         source, day, query = orders, order_day(basis), counts_from_orders(by, basis)
     else:
-        source, day, query = cube, cube.c.day, _cube_counts(cube, by, by_closed_day)
+        source, day, query = cube, cube.c.day, counts_from_cube(cube, by, "closed" if by_closed_day else "received")
     return query.where(day.between(start, end), *_scope(source, district, township))
 
 
@@ -64,17 +64,6 @@ def _frame(engine: Engine, query: Select, by: list[str]) -> pd.DataFrame:
     frame["excluded"] = frame["excluded"].astype(bool)
     frame[list(COUNT_COLUMNS)] = frame[list(COUNT_COLUMNS)].fillna(0).astype("int64")
     return frame
-
-
-def _cube_counts(cube: Table, by: list[str], by_closed_day: bool) -> Select:
-    keys = [cube.c[k] for k in by]
-    # Days and flags as stored: pandas converts a column at once, faster than a conversion per row.
-    day, excluded = type_coerce(cube.c.day, String).label("day"), type_coerce(cube.c.excluded, Integer)
-    basis = cube.c.basis == ("closed" if by_closed_day else "received")
-    if len(by) == len(cube.c) - len(COUNT_COLUMNS) - 3:  # all the cube's keys: a row per cell already
-        return select(*keys, day, excluded, *(cube.c[c] for c in COUNT_COLUMNS)).where(basis)
-    return (select(*keys, day, excluded, *(func.sum(cube.c[c]).label(c) for c in COUNT_COLUMNS)).where(basis)
-            .group_by(*keys, cube.c.day, cube.c.excluded))
 
 
 def _scope(source: Table, district: str | None, township: str | None) -> list:
