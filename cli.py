@@ -194,6 +194,12 @@ _METRIC_COLUMNS = ["peer_group", "unit", "district", "township", "handler_type",
                    "period", "scheme", "scheme_hash"]
 
 
+def _print_json_lines(table) -> None:
+    """One JSON object a row, Chinese as written."""
+    for record in json.loads(table.to_json(orient="records", force_ascii=False)):
+        print(json.dumps(record, ensure_ascii=False))
+
+
 def _metrics(args) -> int:
     from figures.overview import ranking  # pandas-heavy modules load only for the commands that compute
     from metrics import COLUMN_LABELS, load_scheme
@@ -206,8 +212,7 @@ def _metrics(args) -> int:
         return 2
     table = table[[c for c in _METRIC_COLUMNS if c in table.columns]]
     if args.json:
-        for record in json.loads(table.to_json(orient="records", force_ascii=False)):
-            print(json.dumps(record, ensure_ascii=False))
+        _print_json_lines(table)
         return 0
     print(f"考核周期 {args.period} · 考评方案 {scheme.title}（{scheme.content_hash}）")
     shown = table[["peer_group", "unit", "orders", "callbacks", "response_rate", "resolution_rate",
@@ -266,8 +271,7 @@ def _alerts(args) -> int:
         return 2
     table = table[[*_ALERT_COLUMNS, "history", "slot_label"]].rename(columns={"slot_label": "period"})
     if args.json:
-        for record in json.loads(table.to_json(orient="records", force_ascii=False)):
-            print(json.dumps(record, ensure_ascii=False))
+        _print_json_lines(table)
         return 0
     print(f"考核周期 {args.period} · 范围 {args.district or '全市'} · 预警 {len(table)} 条（按强度排序）")
     if len(table):
