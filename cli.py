@@ -24,7 +24,7 @@ from store.auth import ROLE_LABELS, AccountError, add_user
 from store.db import connect
 from store.ingest import IngestResult, ingest_file
 from store.mapping import load_mapping
-from store.read import FileError
+from store.read import FileError, check_size
 from store.reference import load_boundaries, load_population
 
 
@@ -148,7 +148,8 @@ def _user_add(args) -> int:
 
 def _ingest(args) -> int:
     profile = args.profile or load_mapping(args.mapping).get("profile")
-    result = ingest_file(connect(args.db, profile), args.file.read_bytes(), args.file.name, args.mapping)
+    check_size(args.file)  # the same upload limit as the page's
+    result = ingest_file(connect(args.db, profile), args.file, args.file.name, args.mapping)
     _print_result(result, args.json)
     return 0
 

@@ -10,6 +10,8 @@ import csv
 import hashlib
 import io
 import os
+import tomllib
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +23,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from charset_normalizer import from_bytes
 
+from store.paths import ROOT
+
 Source = bytes | str | os.PathLike  # a file's bytes, or its path (read in blocks, never whole)
 
 # Encodings tried strictly in this order before guessing: Excel writes UTF-8 with BOM or GBK.
@@ -31,6 +35,11 @@ _BLOCK = 4 << 20  # bytes per block when hashing or checking an encoding
 CHUNK_BYTES = 16 << 20  # CSV bytes per chunk: ~35,000 orders of a Beijing export
 _XLSX_CHUNK_ROWS = 100_000
 NO_ROWS = "文件只有表头，没有数据行。"
+STREAMLIT_CONFIG = ROOT / ".streamlit" / "config.toml"
+_UPLOAD_LIMIT_VARIABLE = "STREAMLIT_SERVER_MAX_UPLOAD_SIZE"  # Streamlit's own override of the same setting
+_XLSX_MAX_UNPACKED = 1 << 30  # bytes a workbook may unpack to: a million-row sheet is well below
+_XLSX_MAX_RATIO = 200  # real sheets pack 5-30 times; a zip bomb packs a thousand times
+_XLSX_RATIO_FROM = 16 << 20  # ...which matters only once the unpacked size is large
 
 
 class FileError(ValueError):
@@ -86,9 +95,28 @@ def open_reading(data: Source, file_name: str) -> Reading:
     if head[:4] == b"PK\x03\x04":
         raise FileError("这是一个 Excel/ZIP 文件，但文件名不以 .xlsx 结尾：请以 .xlsx 上传或另存为 CSV。")
     encoding = file_encoding(data)
-    header = next(csv.reader(io.StringIO(head.decode(encoding, errors="ignore"))), [])
+    # newline="": the csv module splits rows itself, also at a lone "\r" as pyarrow does.
+    header = next(csv.reader(io.StringIO(head.decode(encoding, errors="ignore"), newline="")), [])
     names = _checked_header(header)
     return Reading(names, encoding, _csv_chunks(data, encoding, names, CHUNK_BYTES))
+
+
+def upload_limit_mb() -> int:
+    """The largest file accepted, in MB: Streamlit's server.maxUploadSize, so that the page and the command
+    line refuse the same files (its environment variable first, then .streamlit/config.toml)."""
+    if os.environ.get(_UPLOAD_LIMIT_VARIABLE):
+        return int(os.environ[_UPLOAD_LIMIT_VARIABLE])
+    with STREAMLIT_CONFIG.open("rb") as handle:
+        return int(tomllib.load(handle)["server"]["maxUploadSize"])
+
+
+def check_size(data: Source) -> None:
+    """FileError for a file over the upload limit (the page's uploader enforces it itself)."""
+    size = len(data) if isinstance(data, (bytes, bytearray)) else os.path.getsize(data)
+    limit = upload_limit_mb()
+    if size > limit << 20:
+        raise FileError(f"文件大小 {size / (1 << 20):,.0f} MB，超过上传上限 {limit} MB：请按月或按区拆分后分别上传，"
+                        f"或由管理员调整 .streamlit/config.toml 中的 server.maxUploadSize。")
 
 
 def sha256(data: Source) -> str:
@@ -215,7 +243,22 @@ class _RowNumbers:
         return done
 
 
+def _check_unpacked_size(data: bytes) -> None:
+    """A zip bomb refused from the zip's directory, before anything is unpacked (zipfile never unpacks a
+    member beyond the size the directory states)."""
+    try:
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except zipfile.BadZipFile as exc:
+        raise FileError("无法读取 Excel 文件：不是有效的 .xlsx 文件。请确认是 .xlsx 格式且未加密。") from exc
+    unpacked = sum(m.file_size for m in members)
+    ratio = max((m.file_size / max(m.compress_size, 1) for m in members), default=0)
+    if unpacked > _XLSX_MAX_UNPACKED or (unpacked > _XLSX_RATIO_FROM and ratio > _XLSX_MAX_RATIO):
+        raise FileError(f"Excel 文件解压后达 {unpacked / (1 << 20):,.0f} MB（压缩比 {ratio:,.0f} 倍），"
+                        "超出正常工作表的范围，疑为恶意构造的文件，未读取。请另存为 CSV 后上传。")
+
+
 def _xlsx_reading(data: bytes) -> Reading:
+    _check_unpacked_size(data)
     try:
         # data_only: cached values, formulas are never evaluated.
         # header=None keeps the header row as written (pandas would rename a repeated name to "x.1").
@@ -241,6 +284,8 @@ def _checked_header(header: list[str]) -> list[str]:
     names = [str(c).strip().lstrip("\ufeff") for c in header]
     if not names or not any(names):
         raise FileError("第 1 行没有表头：第一行应为列名，例如「工单编号」「来电时间」。")
+    # Excel leaves blank header cells over empty columns: named by position, they are simply not mapped.
+    names = [name or f"（第 {i} 列，无表头）" for i, name in enumerate(names, start=1)]
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
         raise FileError(f"表头中有重复的列名：{'、'.join(duplicated)}。")

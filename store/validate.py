@@ -13,6 +13,7 @@ import pandas as pd
 from store.fields import BY_NAME, DEFAULTED, FIELDS, Kind
 from store.mapping import FieldSource, Mapping, normalise
 from store.profile import CityProfile, closest_name
+from store.tables import orders
 
 _TRUE = {"是", "y", "yes", "true", "1", "1.0", "t", "有效", "已联系", "已解决", "解决", "联系", "√"}
 _FALSE = {"否", "n", "no", "false", "0", "0.0", "f", "无效", "未联系", "未解决", "×"}
@@ -32,10 +33,15 @@ _ENUM_WORDS: dict[str, dict[str, str]] = {
 _DATE_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M",
                  "%Y/%m/%d", "%Y-%m-%d", "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日 %H:%M", "%Y年%m月%d日",
                  "ISO8601")
+_UTC_OFFSET = r"(?<=\d)\s*(?:Z|[+-]\d{2}:?\d{2})$"  # "…10:00+08:00", "…10:00Z"
 _EARLIEST = pd.Timestamp("2000-01-01")
 _FUTURE_TOLERANCE = pd.Timedelta(days=1)  # clock and time-zone differences between systems
 _HOURS_PER_UNIT = {"": 1, "h": 1, "小时": 1, "时": 1, "d": 24, "天": 24, "日": 24, "工作日": 24}
 _COMPANY_WORDS = ("公司", "集团", "有限")
+_NOT_A_NUMBER = "不是有效的数字"
+_LONGEST_TIME_LIMIT_HOURS = 366 * 24  # a longer 办理时限 is a typing error, and would overflow deadlines
+# The widths of the orders' text columns (String(n)): a field's values must fit.
+_LENGTH_LIMITS = {c.name: c.type.length for c in orders.columns if c.name in BY_NAME and getattr(c.type, "length", None)}
 
 
 @dataclass
@@ -85,6 +91,7 @@ def checked_orders(raw: pd.DataFrame, mapping: Mapping, profile: CityProfile,
         if f.required:
             problems.add(text.isna(), rows, label, text.fillna(""), f"必填字段「{f.zh}」为空")
         out[f.name] = value
+    _check_lengths(out, mapping, rows, problems)
     _check_dates(out, texts, mapping, rows, problems, now)
     _check_units(out, mapping, rows, problems, profile)
     _check_coordinates(out, mapping, rows, problems, profile)
@@ -114,9 +121,15 @@ def _converted(name: str, kind: Kind, text: pd.Series, source: FieldSource, day_
     if kind is Kind.DATETIME:
         value = parsed_datetimes(text, source.format, day_first)
         return value, text.notna() & value.isna(), "无法识别的日期时间，应如 2024/3/5 14:03:00 或 2024-03-05 14:03"
+    if kind is Kind.NUMBER and name == "time_limit_hours":
+        value = _hours(text)
+        too_long = (value > _LONGEST_TIME_LIMIT_HOURS).fillna(False)
+        reason = pd.Series(_NOT_A_NUMBER, index=text.index).mask(too_long, "办理时限超过一年，疑为录入错误")
+        value = value.mask(too_long)
+        return value, text.notna() & value.isna(), reason
     if kind is Kind.NUMBER:
-        value = _hours(text) if name == "time_limit_hours" else pd.to_numeric(text, errors="coerce").astype("Float64")
-        return value, text.notna() & value.isna(), "不是有效的数字"
+        value = pd.to_numeric(text, errors="coerce").astype("Float64")
+        return value, text.notna() & value.isna(), _NOT_A_NUMBER
     if kind is Kind.BOOL:
         value = _booleans(name, text, source)
         return value, text.notna() & value.isna(), "应为 是/否"
@@ -132,6 +145,13 @@ def _converted(name: str, kind: Kind, text: pd.Series, source: FieldSource, day_
 
 def parsed_datetimes(text: pd.Series, fmt: str | None, day_first: bool = False) -> pd.Series:
     """Datetimes in the one format that fits most cells (fast), the rest tried one by one."""
+    try:
+        return _datetimes(text, fmt, day_first)
+    except (ValueError, TypeError):  # cells with different UTC offsets: each keeps its wall-clock time
+        return _datetimes(text.str.replace(_UTC_OFFSET, "", regex=True), fmt, day_first)
+
+
+def _datetimes(text: pd.Series, fmt: str | None, day_first: bool) -> pd.Series:
     present = text.dropna()
     if present.empty:
         return pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
@@ -144,7 +164,8 @@ def parsed_datetimes(text: pd.Series, fmt: str | None, day_first: bool = False) 
         value[rest] = pd.to_datetime(text[rest], format="mixed", dayfirst=day_first, errors="coerce")
     if value.dt.tz is not None:
         value = value.dt.tz_localize(None)
-    return value.astype("datetime64[ns]")
+    # Beyond what nanoseconds hold (years 1677-2262: "9999-12-31" placeholders) is no real date either.
+    return value.where(value.between(pd.Timestamp.min, pd.Timestamp.max)).astype("datetime64[ns]")
 
 
 def _hours(text: pd.Series) -> pd.Series:
@@ -176,6 +197,17 @@ def _each_distinct(text: pd.Series, translate) -> pd.Series:
     codes, distinct = pd.factorize(text)
     translated = np.array([translate(value) for value in distinct] + [pd.NA], dtype=object)
     return pd.Series(translated[codes], index=text.index)  # code -1 (a missing cell) takes the NA
+
+
+def _check_lengths(out: pd.DataFrame, mapping: Mapping, rows: pd.Series, problems: _Problems) -> None:
+    """Text longer than its column holds is the row's problem (PostgreSQL would refuse the whole upload);
+    such an id is left out of the duplicate checks, which keep ids in a column of the same width."""
+    for name, limit in _LENGTH_LIMITS.items():
+        too_long = (out[name].str.len() > limit).fillna(False)
+        if too_long.any():
+            problems.add(too_long, rows, _label(mapping, name), out[name].str.slice(0, 40) + "…",
+                         f"超过 {limit} 个字符，疑为错列或录入错误")
+            out[name] = out[name].mask(too_long)
 
 
 def _check_dates(out: pd.DataFrame, texts: dict[str, pd.Series], mapping: Mapping, rows: pd.Series,
@@ -231,7 +263,7 @@ def _check_coordinates(out: pd.DataFrame, mapping: Mapping, rows: pd.Series, pro
     def inside(la: pd.Series, lo: pd.Series) -> pd.Series:
         return (la.between(lat_min, lat_max) & lo.between(lon_min, lon_max)).fillna(True)
 
-    outside = ~inside(lat, lon)
+    outside = ~inside(lat, lon) & lat.notna() & lon.notna()  # one of the two missing is reported above
     if not outside.any():
         return
     lat, lon, rows = lat[outside], lon[outside], rows[outside]
