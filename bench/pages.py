@@ -1,0 +1,60 @@
+"""Every page of the app over a filled database: the first render (nothing cached) and the second.
+
+    python bench/pages.py --db URL [--pages overview rankings ...]
+
+Prints one JSON object: per page file, the seconds of its first AppTest run in a fresh process (so no
+figure is cached) and of a second run in the same process, and any exception the page raised. The
+sidebar is at its defaults: the latest complete period, the whole city, the default scheme.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT = 3600  # a page that needs more than an hour has failed anyway
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", required=True, help="SQLAlchemy URL of a filled database")
+    parser.add_argument("--pages", nargs="+", help="page file stems (default: every file in pages/)")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(_timed_page(args.db, args.child), ensure_ascii=False))
+        return
+    stems = args.pages or sorted(p.stem for p in (ROOT / "pages").glob("*.py"))
+    results = {stem: _in_child(args.db, stem) for stem in stems}
+    print(json.dumps({"db": args.db.split("://")[0], "load_average_before": os.getloadavg(), "pages": results},
+                     ensure_ascii=False, indent=1))
+
+
+def _in_child(url: str, stem: str) -> dict:
+    done = subprocess.run([sys.executable, __file__, "--db", url, "--child", stem], stdout=subprocess.PIPE,
+                          cwd=ROOT, check=True)
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def _timed_page(url: str, stem: str) -> dict:
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["DATABASE_URL"] = url
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    app.switch_page(f"pages/{stem}.py")
+    seconds = []
+    for _ in range(2):
+        start = time.perf_counter()
+        app.run()
+        seconds.append(round(time.perf_counter() - start, 3))
+    return {"first_run_seconds": seconds[0], "second_run_seconds": seconds[1],
+            "exceptions": [str(e.value) for e in app.exception]}
+
+
+if __name__ == "__main__":
+    main()
