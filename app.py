@@ -29,7 +29,7 @@ PAGES = [
 ]
 
 st.sidebar.title("接诉即办考评看板")
-access = auth.gate()  # the login form, or the local single-user note; stops here without a login
+access = auth.gate(PAGES)  # the login form, or the local single-user note; stops here without a login
 navigation = st.navigation(auth.pages_for(access, PAGES))
 if data.should_load_demo():
     with st.spinner("首次启动：正在生成并导入一年的合成示例数据（约一分钟，仅此一次）……"):

@@ -36,11 +36,14 @@ def listens_locally() -> bool:
     return (st.get_option("server.address") or "") in LOCAL_ADDRESSES
 
 
-def gate() -> Access:
-    """This session's access; without one, the login form (or the operator's instructions) and a stop."""
+def gate(pages: Sequence[StreamlitPage]) -> Access:
+    """This session's access; without one, the login form (or the operator's instructions) and a stop.
+    The pages are registered with a hidden menu meanwhile: the menu stays empty (not Streamlit's list of
+    pages/), and a pasted link keeps its page and parameters until the login is done."""
     engine = data.engine()
     if not has_accounts(engine):
         if not listens_locally():
+            st.navigation(pages, position="hidden")
             st.title("接诉即办考评看板")
             st.error("看板正在本机以外的地址上监听，但还没有任何账号，因此不显示数据。请在服务器上创建管理员账号："
                      "`python cli.py user add 名称 --role admin`，然后刷新本页登录。")
@@ -51,6 +54,7 @@ def gate() -> Access:
     else:
         access = _logged_in(engine)
         if access is None:
+            st.navigation(pages, position="hidden")
             _login_form(engine)
             st.stop()
         _account_box(access)
