@@ -149,10 +149,13 @@ LIST_COLUMNS = ["whistle_id", "township", "blown_at", "level", "source", "order_
                 "judged_satisfied", "escalated", "closed_at", "agreed", "description"]
 
 
-def labelled(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+TOWNSHIP_LABELS = LABELS | {"calls": "呼叫部门次数"}  # a township's calls are the ones it made
+
+
+def labelled(table: pd.DataFrame, columns: list[str], labels: dict[str, str] = LABELS) -> pd.DataFrame:
     """The columns as readers see them: chosen, in order, with Chinese names; yes/no as 是/否."""
     out = table[columns].copy()
     for column in columns:
         if out[column].dtype in (bool, "boolean"):
             out[column] = out[column].map({True: "是", False: "否"}).astype("string")
-    return out.rename(columns=LABELS)
+    return out.rename(columns=labels)

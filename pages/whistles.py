@@ -14,6 +14,7 @@ from figures.whistles import (
     LABELS,
     LIST_COLUMNS,
     TOWNSHIP_COLUMNS,
+    TOWNSHIP_LABELS,
     labelled,
     load_whistle_scheme,
 )
@@ -76,15 +77,18 @@ departments = data.figure("whistles.department_ranking", scheme, year=year, **ar
 townships = data.figure("whistles.township_ranking", scheme, year=year, **args)
 
 
-def show_table(table: pd.DataFrame, columns: list[str], file_name: str, note: str) -> None:
+def show_table(table: pd.DataFrame, columns: list[str], file_name: str, note: str,
+               labels: dict[str, str] = LABELS) -> None:
     """A table with Chinese headers, rates as padded percentages (sortable), its caption and its download."""
-    shown = labelled(table, columns)
+    shown = labelled(table, columns, labels)
     rates = [c for c in PERCENT_COLUMNS if c in shown.columns]
     scores = [c for c in ("得分", "得分下限", "得分上限", "报到用时中位数（小时）", "万人吹哨数") if c in shown.columns]
+    people = [c for c in ("常住人口",) if c in shown.columns]
     st.dataframe(shown.assign(**{c: sortable_text(shown[c], 5, 100, "%") for c in rates},
-                              **{c: sortable_text(shown[c], 6) for c in scores}),
+                              **{c: sortable_text(shown[c], 6) for c in scores},
+                              **{c: sortable_text(shown[c], 9, digits=0) for c in people}),
                  hide_index=True, width="stretch", column_config={c: st.column_config.Column(alignment="right")
-                                                                  for c in (*rates, *scores)})
+                                                                  for c in (*rates, *scores, *people)})
     st.caption(f"{caption} · {note}")
     download_button(shown, f"{file_name}_{year}.csv")
 
@@ -122,7 +126,7 @@ with tabs[1]:
     ).properties(height=alt.Step(20))
     st.altair_chart(chart, width="stretch")
     show_table(townships, TOWNSHIP_COLUMNS, "吹哨报到_街乡镇",
-               "万人吹哨数需要街乡镇人口：在「数据上传」页上传人口表后显示。")
+               "万人吹哨数需要街乡镇人口：在「数据上传」页上传人口表后显示。", TOWNSHIP_LABELS)
 
 with tabs[2]:
     listed = data.figure("whistles.whistle_list", scheme, year=year, **args)

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pandas as pd
 
-from figures.whistles import DEPARTMENT_COLUMNS, TOWNSHIP_COLUMNS, labelled
+from figures.whistles import DEPARTMENT_COLUMNS, TOWNSHIP_COLUMNS, TOWNSHIP_LABELS, labelled
 from metrics.whistles import WhistleScheme
 from report import SYNTHETIC_WARNING
 from report.xlsx import safe_for_spreadsheet
@@ -31,7 +31,7 @@ def about(year: int, rules: WhistleScheme, synthetic: bool, generated_at: dateti
 def workbook(departments: pd.DataFrame, townships: pd.DataFrame, about_sheet: pd.DataFrame) -> bytes:
     """The .xlsx: 说明, 部门考评 (all peer groups, best first in each), 街乡镇考评; rates as percentages."""
     sheets = {"说明": about_sheet, "部门考评": labelled(departments, DEPARTMENT_COLUMNS),
-              "街乡镇考评": labelled(townships, TOWNSHIP_COLUMNS)}
+              "街乡镇考评": labelled(townships, TOWNSHIP_COLUMNS, TOWNSHIP_LABELS)}
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for title, table in sheets.items():
