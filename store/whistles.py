@@ -10,7 +10,7 @@ small (a district's year is thousands of rows), so a file is read whole (store.r
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import pandas as pd
@@ -20,7 +20,7 @@ from metrics.whistles import DEPARTMENT_TYPES, LEVELS, SOURCES, STAGES
 from store import bulk
 from store.db import active_profile
 from store.fields import PERSONAL_ALIASES, Kind
-from store.ingest import _quarantine_records, _quarantined, _with_ragged  # the orders' quarantine, shared
+from store.ingest import IngestResult, _quarantine_records, _quarantined, _with_ragged  # the orders' quarantine
 from store.mapping import FieldSource, Mapping, normalise
 from store.privacy import masked_text
 from store.profile import CityProfile, closest_name
@@ -80,21 +80,13 @@ _CHECKED_AFTER = {"reported_at": "报到时间早于吹哨时间", "closed_at": 
                   **{stage: "升级时间早于吹哨时间" for stage in STAGES}}
 
 
-@dataclass
-class WhistleResult:
-    upload_id: int
-    file_name: str
-    read: int  # rows read (one per department call)
-    accepted: int
-    rejected: int
-    inserted: int = 0  # whistles new to the database
-    updated: int = 0  # whistles the file changed
-    duplicate_of: int | None = None
-    problems: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+class WhistleResult(IngestResult):
+    """An upload's outcome as for orders; read and accepted count rows (department calls), inserted and
+    updated count whistles."""
 
     def summary(self) -> str:
         if self.duplicate_of is not None:
-            return f"文件「{self.file_name}」与第 {self.duplicate_of} 次上传完全相同，数据库未做任何更改。"
+            return super().summary()
         return (f"读取 {self.read} 行（每行一个报到部门）：接收 {self.accepted} 行，拒收 {self.rejected} 行；"
                 f"哨单新增 {self.inserted} 张，更新 {self.updated} 张。")
 
@@ -115,12 +107,13 @@ def ingest_whistles(engine: Engine, data: Source, file_name: str, user: str = "�
                                .order_by(uploads.c.id)).first()
     if earlier is not None:
         return WhistleResult(earlier.id, earlier.file_name, earlier.rows_read, earlier.accepted, earlier.rejected,
-                             duplicate_of=earlier.id)
+                             duplicate_of=earlier.id, mapping=MAPPING_NAME)
     table = read_table(data, file_name)
     checked = checked_whistles(table.frame, active_profile(engine), now or pd.Timestamp.now())
     problems = _with_ragged(checked.problems, table.ragged)
     read = len(table.frame) + len(table.ragged)
-    result = WhistleResult(0, file_name, read, len(checked.rows), problems["row"].nunique(), problems=problems)
+    result = WhistleResult(0, file_name, read, len(checked.rows), problems["row"].nunique(), mapping=MAPPING_NAME,
+                           encoding=table.encoding, problems=problems)
     assert result.read == result.accepted + result.rejected, "rows read must equal accepted + rejected"
     with engine.begin() as conn:
         result.upload_id = conn.execute(insert(uploads).values(
