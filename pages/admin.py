@@ -22,7 +22,7 @@ NOT_SET = "（不指定）"
 ALL = "（全部）"
 ACCOUNT_LABELS = {"name": "账号", "role": "角色", "district": "区", "township": "街乡镇", "created_at": "创建时间"}
 ACTIONS = (audit.LOGIN, audit.LOGIN_FAILED, audit.LOGIN_LOCKED, audit.LOGOUT, audit.UPLOAD, audit.SCHEME_ADDED,
-           audit.PUBLISHED, audit.EXPORTED, audit.ACCOUNT_ADDED, audit.ACCOUNT_REMOVED, audit.PASSWORD_RESET)
+           audit.PUBLISHED, audit.EXPORTED, audit.DOWNLOADED, audit.ACCOUNT_ADDED, audit.ACCOUNT_REMOVED, audit.PASSWORD_RESET)
 
 access = auth.require((ADMIN,))
 st.title("系统管理")
@@ -92,5 +92,5 @@ if log.empty:
     st.info("没有符合条件的记录。")
 else:
     st.dataframe(log, hide_index=True, width="stretch")
-    st.caption(f"最新的在前，共 {len(log)} 条（至多 5000 条）。记录登录、登录失败、上传、新建方案、发布排名、导出报告和账号变更。")
+    st.caption(f"最新的在前，共 {len(log)} 条（至多 5000 条）。记录登录、登录失败、上传、新建方案、发布排名、导出报告、下载表格和账号变更。")
     download_button(log, "审计日志.csv", "下载审计日志（CSV）")

@@ -8,7 +8,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from store import query
+from store import audit, query
 from store.auth import EDITORS
 from store.demo import load_demo
 from store.fields import FIELDS
@@ -127,7 +127,9 @@ with left:
     population = st.file_uploader("人口表（列：区、街乡镇、人口）", type=["csv", "xlsx"], key="population_file")
     if population is not None and st.button("导入人口表"):
         try:
-            st.success(f"已导入 {load_population(engine, population.getvalue(), population.name)} 个单位的人口。")
+            loaded = load_population(engine, population.getvalue(), population.name)
+            audit.record_now(engine, access.user, audit.UPLOAD, f"人口表「{population.name}」：{loaded} 个单位")
+            st.success(f"已导入 {loaded} 个单位的人口。")
         except FileError as exc:
             st.error(str(exc))
 with right:
@@ -136,7 +138,9 @@ with right:
                               key="boundary_file")
     if bounds is not None and st.button("导入边界"):
         try:
-            st.success(f"已导入 {load_boundaries(engine, bounds.getvalue())} 个街乡镇边界。")
+            loaded = load_boundaries(engine, bounds.getvalue())
+            audit.record_now(engine, access.user, audit.UPLOAD, f"街乡镇边界「{bounds.name}」：{loaded} 个")
+            st.success(f"已导入 {loaded} 个街乡镇边界。")
         except FileError as exc:
             st.error(str(exc))
 

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, desc, func, insert, select
 from store.tables import audit_log
 
 LOGIN, LOGIN_FAILED, LOGIN_LOCKED, LOGOUT = "登录", "登录失败", "登录受限", "退出"
-UPLOAD, SCHEME_ADDED, PUBLISHED, EXPORTED = "上传", "新建方案", "发布排名", "导出报告"
+UPLOAD, SCHEME_ADDED, PUBLISHED, EXPORTED, DOWNLOADED = "上传", "新建方案", "发布排名", "导出报告", "下载表格"
 ACCOUNT_ADDED, ACCOUNT_REMOVED, PASSWORD_RESET = "新建账号", "删除账号", "重设密码"
 COLUMN_LABELS = {"id": "编号", "at": "时间", "user_name": "账号", "action": "操作", "detail": "内容"}
 

@@ -7,6 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from report.xlsx import safe_for_spreadsheet
+from store import audit
+from ui import auth, data
 
 NO_DATA = "无数据"
 
@@ -40,6 +42,11 @@ def sortable_text(values: pd.Series, width: int = 5, scale: float = 1, suffix: s
 
 
 def download_button(frame: pd.DataFrame, file_name: str, label: str = "下载表格（CSV）") -> None:
-    """CSV with a BOM so that Excel opens the Chinese correctly."""
+    """CSV with a BOM so that Excel opens the Chinese correctly; each download goes to the audit log."""
     csv = safe_for_spreadsheet(frame).to_csv(index=False).encode("utf-8-sig")
-    st.download_button(label, csv, file_name=file_name, mime="text/csv", key=f"download-{file_name}-{label}")
+    st.download_button(label, csv, file_name=file_name, mime="text/csv", key=f"download-{file_name}-{label}",
+                       on_click=_downloaded, args=(file_name, len(frame)))
+
+
+def _downloaded(file_name: str, rows: int) -> None:
+    audit.record_now(data.engine(), auth.require().user, audit.DOWNLOADED, f"{file_name}（{rows} 行）")

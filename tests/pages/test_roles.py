@@ -232,3 +232,28 @@ def test_the_evaluator_publishes_and_a_viewer_cannot(app, roles_db):
     viewer = _open(_as(AppTest.from_file(APP, default_timeout=TIMEOUT), "朝阳查看"), "pages/schemes.py")
     assert not [b for b in viewer.button if b.label.startswith("发布")]
     assert not viewer.get("form")  # no new-scheme form either
+
+
+def test_logout_ends_the_session_and_is_audited(app, roles_db):
+    at = _as(app, "评价员").run()
+    at.sidebar.button(key="auth_logout").click().run()
+    assert _titles(at) == ["接诉即办考评看板 · 登录"]
+    assert any("已退出登录" in i.value for i in at.info)
+    assert audit.audit_entries(connect(roles_db["url"]), user="评价员").iloc[0]["action"] == audit.LOGOUT
+
+
+def test_a_table_download_is_audited(roles_db, monkeypatch):
+    """ui.format.download_button's callback, as Streamlit calls it when the file is downloaded."""
+    monkeypatch.setenv("DATABASE_URL", roles_db["url"])
+
+    def script() -> None:
+        from ui import format
+
+        format._downloaded("工单_2025-12_朝阳区.csv", 42)
+
+    at = _as(AppTest.from_function(script, default_timeout=TIMEOUT), "朝阳查看")
+    at.session_state["auth_access"] = account(connect(roles_db["url"]), "朝阳查看")
+    at.run()
+    assert not at.exception
+    entry = audit.audit_entries(connect(roles_db["url"]), action=audit.DOWNLOADED).iloc[0]
+    assert (entry["user_name"], entry["detail"]) == ("朝阳查看", "工单_2025-12_朝阳区.csv（42 行）")
