@@ -18,7 +18,7 @@ from metrics.whistles import department_table, escalation_funnel
 from store.aggregates import order_counts
 from store.db import connect
 from store.whistle_demo import load_whistle_demo
-from store.whistles import call_frame, linked_orders, whistle_frame
+from store.whistles import call_frame, linked_orders, whistle_frame, whistle_years
 from tests.pages.conftest import APP, TIMEOUT
 from ui.format import count, pct
 
@@ -106,3 +106,13 @@ def test_empty_database_offers_the_demo(empty_app):
     assert not at.exception
     assert not any("尚无哨单" in i.value for i in at.info)
     assert len(_table(at, "名次")) == 18
+
+
+def test_the_first_start_demo_includes_whistles_linked_to_its_orders(tmp_path, monkeypatch):
+    from ui import data
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'first.sqlite'}")
+    monkeypatch.setenv("DEMO_ORDERS", "3000")
+    data.load_demo()
+    assert whistle_years(data.engine()) == [YEAR]
+    assert len(linked_orders(data.engine(), START, END)) > 0
