@@ -155,6 +155,12 @@ def _loaded(engine: Engine, file_name: str, digest: str, reading: Reading, mappi
     profile = active_profile(engine)
     tally = _Tally()
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # One upload at a time, as SQLite has one writer anyway: an upload merges into, and recounts the days
+            # of, what the previous one committed; two at once would clash on shared ids and miscount.
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(12345)")  # released at commit or rollback
+            if (meanwhile := _upload_of(engine, digest)) is not None:  # the same file, uploaded while we waited
+                return meanwhile
         upload_id = conn.execute(insert(uploads).values(
             file_name=file_name, sha256=digest, mapping=mapping.name, rows_read=0, accepted=0, rejected=0,
             inserted=0, updated=0, uploaded_by=user, uploaded_at=datetime.now()).returning(uploads.c.id)).scalar_one()
