@@ -32,13 +32,13 @@ def hostile_export() -> bytes:
     """A Beijing export (UTF-8 with BOM) of 90 orders in November 2025, 15 per hostile unit."""
     rows = []
     for i in range(ORDERS):
+        title = TITLES[i // 2 % len(TITLES)]  # every title in both districts
         received = pd.Timestamp("2025-11-01 09:00") + pd.Timedelta(days=i % 30, minutes=i)
         rows.append({
             "工单编号": f"H{i:03d}", "来电时间": f"{received:%Y-%m-%d %H:%M}",
             "被反映区": "朝阳区" if i % 2 else "海淀区", "被反映街乡镇": "建外街道" if i % 2 else "万寿路街道",
             "主办单位": UNITS[i % len(UNITS)], "一级分类": CATEGORIES[i % len(CATEGORIES)], "工单类型": "投诉",
-            "标题": TITLES[i % len(TITLES)],
-            "主要内容": f"来电人{CALLER}，电话{PHONE}，身份证{ID_NUMBER}，反映：{TITLES[i % len(TITLES)]}",
+            "标题": title, "主要内容": f"来电人{CALLER}，电话{PHONE}，身份证{ID_NUMBER}，反映：{title}",
             "来电人": CALLER, "来电人电话": PHONE, "身份证号": ID_NUMBER,
             "办结时间": f"{received + pd.Timedelta(days=1):%Y-%m-%d %H:%M}",
             "是否联系": "是", "是否解决": "是" if i % 3 else "否", "是否满意": ["满意", "基本满意", "不满意"][i % 3],
