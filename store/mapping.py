@@ -21,11 +21,16 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from store.fields import BY_NAME, FIELDS, INVERTED_ALIASES, PERSONAL_ALIASES, REQUIRED, Field
 from store.paths import MAPPINGS_DIR
 from store.read import FileError
 
 DEFAULT = "auto"
+_KIND_WORDS = {str: "应为文本", bool: "应为 true 或 false", dict: "应为表（{ … }）", (str, int, float): "应为文本或数字"}
+_TOP_KINDS = {"name": str, "profile": str, "day_first": bool, "aliases": bool, "fields": dict, "personal": dict}
+_SPEC_KINDS = {"column": str, "value": (str, int, float), "format": str, "values": dict, "invert": bool}
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,7 @@ def preset_names() -> list[str]:
 
 def resolve(config: dict, headers: list[str]) -> Mapping:
     """Match a mapping's config to a file's headers; missing required columns are a FileError."""
+    _check_settings(config)
     by_norm = {normalise(h): h for h in headers}
     specs = {k: _spec(v) for k, v in config.get("fields", {}).items()}
     unknown = sorted(set(specs) - set(BY_NAME))
@@ -104,6 +110,48 @@ def resolve(config: dict, headers: list[str]) -> Mapping:
             personal[key] = found
     return Mapping(config.get("name", "自定义映射"), sources, personal, config.get("profile"),
                    bool(config.get("day_first", False)))
+
+
+def _check_settings(config: dict) -> None:
+    """A hand-written mapping with a setting of the wrong kind gets a sentence naming it, not a traceback."""
+    wrong = [f"「{path}」{problem}" for path, problem in _setting_problems(config)]
+    if wrong:
+        raise FileError("列映射设置有误：" + "；".join(wrong[:5]) + "。格式见 data/mappings/ 中的预设。")
+
+
+def _setting_problems(config: dict) -> list[tuple[str, str]]:
+    """(setting, what is wrong) for each setting of the wrong kind, unknown, or unusable."""
+    found = [(key, _KIND_WORDS[kind]) for key, kind in _TOP_KINDS.items()
+             if key in config and not isinstance(config[key], kind)]
+    if isinstance(config.get("fields"), dict):
+        for name, spec in config["fields"].items():
+            found += _spec_problems(f"fields.{name}", spec)
+    if isinstance(config.get("personal"), dict):
+        found += [(f"personal.{key}", _KIND_WORDS[str]) for key, column in config["personal"].items()
+                  if not isinstance(column, str)]
+    return found
+
+
+def _spec_problems(path: str, spec: object) -> list[tuple[str, str]]:
+    if isinstance(spec, str):
+        return []
+    if not isinstance(spec, dict):
+        return [(path, "应为列名，或 { column = \"…\" } / { value = \"…\" }")]
+    found = [(f"{path}.{key}", "不是可用的设置（可用：column、value、format、values、invert）")
+             for key in spec if key not in _SPEC_KINDS]
+    found += [(f"{path}.{key}", _KIND_WORDS[kind]) for key, kind in _SPEC_KINDS.items()
+              if key in spec and not isinstance(spec[key], kind)]
+    if "column" not in spec and "value" not in spec:
+        found.append((path, "须有 column（列名）或 value（固定值）"))
+    if isinstance(spec.get("values"), dict):
+        found += [(f"{path}.values.{key}", _KIND_WORDS[str]) for key, value in spec["values"].items()
+                  if not isinstance(value, (str, int, float))]
+    if isinstance(spec.get("format"), str):
+        try:
+            pd.to_datetime(pd.Series(["2024-03-05"]), format=spec["format"], errors="coerce")
+        except ValueError as exc:
+            found.append((f"{path}.format", f"不是有效的日期格式（{exc}）"))
+    return found
 
 
 def _explicit_source(f: Field, spec: dict, by_norm: dict[str, str]) -> FieldSource | None:

@@ -13,6 +13,7 @@ import re
 from datetime import datetime
 
 import openpyxl
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,9 +21,13 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import func, select
 
 from store.db import connect
+from store.fields import BY_NAME
 from store.ingest import IngestResult, ingest_file
+from store.mapping import resolve
+from store.profile import load_profile
 from store.read import FileError
 from store.tables import cubes, orders, quarantine, uploads
+from store.validate import checked_orders
 from tests.store.helpers import BEIJING_HEADERS, NOW
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
@@ -194,6 +199,37 @@ def test_hostile_csv(engine, data):
 @given(data=xlsx_files())
 def test_hostile_xlsx(engine, data):
     _survives(engine, data, "工单.xlsx")
+
+
+# A mapping as a hand-written TOML file may hold it: any TOML value where a setting is expected.
+toml_values = st.recursive(st.one_of(st.text(max_size=8), st.integers(), st.floats(allow_nan=False), st.booleans(),
+                                     st.sampled_from(["工单编号", "来电时间", "被反映区", "%Y-%m-%d", "%Q", "满意"])),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner,
+                                                                                       max_size=3), max_leaves=6)
+field_specs = st.one_of(st.sampled_from(["工单编号", "来电时间", "被反映区", "没有这列"]), toml_values,
+                        st.fixed_dictionaries({}, optional={
+                            "column": st.sampled_from(["工单编号", "来电时间", "被反映区"]) | toml_values,
+                            "value": toml_values, "format": st.sampled_from(["%Y-%m-%d %H:%M", "%d/%m/%Y", "%Q"]),
+                            "values": st.dictionaries(st.text(max_size=4), toml_values, max_size=3),
+                            "invert": toml_values}))
+mappings = st.fixed_dictionaries({}, optional={
+    "name": toml_values, "day_first": toml_values, "aliases": toml_values, "personal": toml_values,
+    "fields": st.dictionaries(st.sampled_from([*BY_NAME, "no_such_field"]), field_specs, max_size=5) | toml_values})
+
+
+@fuzz(400)
+@given(config=mappings)
+def test_hostile_mappings(config):
+    """A mapping of any shape: a Chinese FileError, or rows checked without an exception."""
+    raw = pd.DataFrame({"工单编号": ["W1", "W2"], "来电时间": ["2024-03-05 10:00", "05/03/2024"],
+                        "被反映区": ["朝阳区", "满意"], "_row": [2, 3]})
+    try:
+        mapping = resolve(config, [c for c in raw.columns if c != "_row"])
+    except FileError as exc:
+        assert CHINESE.search(str(exc))
+        return
+    checked = checked_orders(raw, mapping, load_profile("none"), NOW)
+    assert len(checked.orders) + checked.problems["row"].nunique() == len(raw)
 
 
 def test_the_generator_reaches_the_database(engine):
