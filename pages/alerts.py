@@ -15,6 +15,60 @@ from ui import auth, data
 from ui.filters import page_filters
 from ui.format import download_button, pct, sortable_text
 
+
+def _problem_chart(monthly: pd.DataFrame, start_month: str) -> alt.LayerChart:
+    """Monthly volume as bars, 解决率 and 满意率 as lines on their own axis, the start as a dashed rule."""
+    base = alt.Chart(monthly).encode(x=alt.X("label:O", title="考核周期"))
+    bars = base.mark_bar(opacity=0.5).encode(
+        y=alt.Y("orders:Q", title="受理量"),
+        tooltip=[alt.Tooltip("label:O", title="考核周期"), alt.Tooltip("orders:Q", title="受理量")])
+    rates = base.transform_fold(["resolution_rate", "satisfaction_rate"], as_=["rate", "value"]).transform_calculate(
+        指标="datum.rate == 'resolution_rate' ? '解决率' : '满意率'").mark_line(point=True).encode(
+        y=alt.Y("value:Q", title="比率", axis=alt.Axis(format="%"), scale=alt.Scale(zero=False)),
+        color=alt.Color("指标:N", title=None),
+        tooltip=[alt.Tooltip("label:O", title="考核周期"), "指标:N", alt.Tooltip("value:Q", format=".1%")])
+    rule = alt.Chart(pd.DataFrame({"label": [start_month]})).mark_rule(color="red", strokeDash=[4, 3]).encode(
+        x="label:O")
+    return alt.layer(bars, rates, rule).resolve_scale(y="independent")
+
+
+def _theme_editor(saved: pd.DataFrame) -> None:
+    """New theme, or an existing one with its problems, edited as a table and saved in one transaction."""
+    titles = {None: "（新建专题）", **{int(i): f"{t['month'].iloc[0]} · {t['title'].iloc[0]}"
+                                   for i, t in saved.groupby("theme_id", sort=False)}}
+    theme_id = st.selectbox("专题", list(titles), format_func=titles.get, key="theme_pick")
+    theme = saved[saved["theme_id"] == theme_id] if theme_id else saved.iloc[0:0]
+    first = theme.iloc[0] if len(theme) else {"month": filters.period, "title": "", "note": ""}
+    month = st.text_input("月份", first["month"], key=f"theme_month_{theme_id}")
+    title = st.text_input("专题名称", first["title"], key=f"theme_title_{theme_id}")
+    note = st.text_input("说明", first["note"], key=f"theme_note_{theme_id}")
+    problems = theme.dropna(subset=["name"])
+    rows = st.data_editor(
+        pd.DataFrame({"name": problems["name"].astype("string"),
+                      "categories": problems["categories"].map("、".join).astype("string"),
+                      "keywords": problems["keywords"].map("、".join).astype("string"),
+                      "start_day": pd.to_datetime(problems["start_day"]).dt.date}).reset_index(drop=True),
+        num_rows="dynamic", key=f"theme_problems_{theme_id}", width="stretch", column_config={
+            "name": st.column_config.TextColumn(analysis.PROBLEM_COLUMNS["name"]),
+            "categories": st.column_config.TextColumn(analysis.PROBLEM_COLUMNS["categories"],
+                                                      help="一级分类或“一级分类/二级分类”，多个用、分隔"),
+            "keywords": st.column_config.TextColumn(analysis.PROBLEM_COLUMNS["keywords"],
+                                                    help="标题或内容中的词，多个用、分隔"),
+            "start_day": st.column_config.DateColumn(analysis.PROBLEM_COLUMNS["start_day"],
+                                                     default=filters.bounds[0])})
+    save, delete = st.columns([1, 5])
+    if save.button("保存专题", key="theme_save"):
+        try:
+            analysis.save_theme(data.engine(), month.strip(), title, note, analysis.parsed_problems(rows), theme_id)
+        except ValueError as exc:
+            st.error(str(exc))
+        else:
+            st.rerun()
+    if theme_id and delete.button("删除此专题", key="theme_delete"):
+        analysis.delete_theme(data.engine(), theme_id)
+        st.rerun()
+
+
 filters = page_filters("预警与专题")
 access = auth.require()
 where = {"district": filters.district, "township": filters.township}
@@ -90,7 +144,7 @@ with themes:
     saved = analysis.saved_themes(data.engine())
     if saved.empty:
         st.info("尚未设置每月一题。" + ("请在下方新建专题。" if access.role in EDITORS else ""))
-    for theme_id, theme in saved.groupby("theme_id", sort=False):
+    for _, theme in saved.groupby("theme_id", sort=False):
         first = theme.iloc[0]
         st.subheader(f"{first['month']} · {first['title']}")
         if first["note"]:
@@ -102,46 +156,16 @@ with themes:
             monthly, phases = tracked[tracked["kind"] == "月度"], tracked[tracked["kind"] == "前后对比"]
             st.markdown(f"**{problem.name}**（自 {problem.start_day:%Y-%m-%d} 起；分类：{'、'.join(problem.categories) or '无'}；"
                         f"关键词：{'、'.join(problem.keywords) or '无'}）")
-            bars = alt.Chart(monthly).mark_bar().encode(
-                x=alt.X("label:O", title="考核周期"), y=alt.Y("orders:Q", title="受理量"),
-                tooltip=[alt.Tooltip("label:O", title="考核周期"), alt.Tooltip("orders:Q", title="受理量"),
-                         alt.Tooltip("resolution_rate:Q", title="解决率", format=".1%"),
-                         alt.Tooltip("satisfaction_rate:Q", title="满意率", format=".1%")])
-            start_rule = alt.Chart(pd.DataFrame({"label": [f"{problem.start_day:%Y-%m}"]})).mark_rule(
-                color="red", strokeDash=[4, 3]).encode(x="label:O")
-            st.altair_chart(bars + start_rule, width="stretch")
+            st.altair_chart(_problem_chart(monthly, f"{problem.start_day:%Y-%m}"), width="stretch")
             st.dataframe(pd.DataFrame({
                 "阶段": phases["label"], "整期数": phases["periods"].astype(int),
                 "月均受理量": phases["orders_per_period"].round(1),
                 "解决率": phases["resolution_rate"].map(pct), "满意率": phases["satisfaction_rate"].map(pct)}),
                 hide_index=True)
-        if access.role in EDITORS and st.button("删除此专题", key=f"theme_delete_{theme_id}"):
-            analysis.delete_theme(data.engine(), int(theme_id))
-            st.rerun()
+    st.caption(filters.caption() + " · 受理量为全口径，解决率、满意率为考核口径；开始前/后的月均只计整期")
     if access.role in EDITORS:
-        with st.expander("新建每月一题", expanded=saved.empty):
-            month = st.text_input("月份", filters.period, key="theme_month")
-            title = st.text_input("专题名称", key="theme_title")
-            note = st.text_input("说明", key="theme_note")
-            start = pd.Timestamp(filters.bounds[0])
-            rows = st.data_editor(
-                pd.DataFrame({"name": pd.Series(dtype="string"), "categories": pd.Series(dtype="string"),
-                              "keywords": pd.Series(dtype="string"), "start_day": pd.Series(dtype="object")}),
-                num_rows="dynamic", key="theme_problems", width="stretch", column_config={
-                    "name": st.column_config.TextColumn(analysis.PROBLEM_COLUMNS["name"]),
-                    "categories": st.column_config.TextColumn(analysis.PROBLEM_COLUMNS["categories"],
-                                                              help="一级分类或“一级分类/二级分类”，多个用、分隔"),
-                    "keywords": st.column_config.TextColumn(analysis.PROBLEM_COLUMNS["keywords"],
-                                                            help="标题或内容中的词，多个用、分隔"),
-                    "start_day": st.column_config.DateColumn(analysis.PROBLEM_COLUMNS["start_day"],
-                                                             default=start.date())})
-            if st.button("保存专题", key="theme_save"):
-                try:
-                    analysis.save_theme(data.engine(), month.strip(), title, note, analysis.parsed_problems(rows))
-                except ValueError as exc:
-                    st.error(str(exc))
-                else:
-                    st.rerun()
+        with st.expander("新建或修改每月一题", expanded=saved.empty):
+            _theme_editor(saved)
 
 with repeats:
     window = st.number_input("重复诉求窗口（天）", 1, 365, 30, key="repeat_window",
