@@ -6,6 +6,7 @@ import streamlit as st
 from store import audit
 from store.auth import (
     ADMIN,
+    DISTRICT,
     MIN_PASSWORD,
     ROLE_LABELS,
     TOWNSHIP,
@@ -35,14 +36,16 @@ def new_account() -> None:
     name = columns[0].text_input("账号名称", key="admin-new-name")
     role = columns[1].selectbox("角色", list(ROLE_LABELS), format_func=ROLE_LABELS.get, key="admin-new-role")
     districts, townships = data.populations(data.version())
-    district = columns[2].selectbox("区（区级、街乡镇查看）", [NOT_SET, *districts["name"]], key="admin-new-district")
+    district = columns[2].selectbox("区（区级、街乡镇查看）", [NOT_SET, *districts["name"]], key="admin-new-district",
+                                    disabled=role not in (DISTRICT, TOWNSHIP))
     here = townships.loc[townships["district"] == district, "name"].tolist()
     township = columns[3].selectbox("街乡镇（街乡镇查看）", [NOT_SET, *here], key="admin-new-township",
                                     disabled=role != TOWNSHIP)
     password = st.text_input(f"初始密码（至少 {MIN_PASSWORD} 个字符）", type="password", key="admin-new-password")
     if st.button("新建账号", type="primary"):
         try:
-            created = add_user(engine, name, role, password, None if district == NOT_SET else district,
+            created = add_user(engine, name, role, password,
+                               None if district == NOT_SET or role not in (DISTRICT, TOWNSHIP) else district,
                                None if township == NOT_SET or role != TOWNSHIP else township, by=access.user)
         except AccountError as refused:
             st.error(str(refused))
@@ -76,7 +79,7 @@ accounts = user_list(engine)
 if accounts.empty:
     st.info("尚无账号：看板处于本机单用户模式。新建第一个账号后，看板即要求登录，请先为自己建一个管理员账号。")
 else:
-    shown = accounts.assign(role=accounts["role"].map(ROLE_LABELS)).rename(columns=ACCOUNT_LABELS)
+    shown = accounts.assign(role=accounts["role"].map(ROLE_LABELS)).fillna("").rename(columns=ACCOUNT_LABELS)
     st.dataframe(shown, hide_index=True, width="stretch")
     st.caption("密码以 argon2id 哈希保存，无法查看；同一账号连续 5 次密码错误暂停登录 15 分钟。")
 new_account()
