@@ -22,16 +22,18 @@ from metrics.config import load_scheme
 from metrics.rates import RATES
 from metrics.whistles import DEPARTMENT_PARTS, DEPARTMENT_RATES, LEVELS, TOWNSHIP_RATES, pooled_department_rates
 from report.whistles import about, workbook
+from store.auth import EDITORS
 from store.read import FileError
 from store.whistle_demo import load_whistle_demo
 from store.whistles import ingest_whistles
-from ui import data
+from ui import auth, data
 from ui.format import count, download_button, pct, sortable_text
 
 ALL = "全部"
 PERCENT_COLUMNS = [LABELS[c] for c in (*(f"{r}_rate" for r in (*DEPARTMENT_RATES, *TOWNSHIP_RATES)),
                                        "escalation_rate", "hard_share")]
 
+access = auth.require()
 st.title("吹哨报到")
 filters = st.session_state.get("filters")
 scheme = filters.scheme if filters else load_scheme()  # the orders' scheme: the linked orders' 三率
@@ -58,14 +60,16 @@ def show_upload() -> None:
             download_button(problems, f"哨单拒收明细_{result.upload_id}.csv")
 
 
-with st.expander("上传哨单文件"):
-    show_upload()
+may_load = access.role in EDITORS  # uploads and the demo, as on the upload page
+if may_load:
+    with st.expander("上传哨单文件"):
+        show_upload()
 
 years = data.figure("whistles.years", scheme)["year"].tolist()
 if not years:
     st.info("尚无哨单：请在上方上传哨单文件，或载入延庆区吹哨报到的合成示例数据（18 个街乡镇、74 个区级部门、"
             "57 个派驻机构、20 家公共服务企业，非真实数据）。命令行：`python cli.py whistles demo`。")
-    if st.button("载入吹哨报到示例数据", key="whistle_demo", icon=":material/campaign:"):
+    if may_load and st.button("载入吹哨报到示例数据", key="whistle_demo", icon=":material/campaign:"):
         with st.spinner("正在生成并导入吹哨报到示例数据……"):
             load_whistle_demo(data.engine())
         st.rerun()
@@ -130,6 +134,7 @@ with tabs[1]:
 
 with tabs[2]:
     listed = data.figure("whistles.whistle_list", scheme, year=year, **args)
+    listed = listed[[access.allows(d, t) for d, t in zip(listed["district"], listed["township"])]]  # a viewer's area
     pick = st.columns(2)
     township = pick[0].selectbox("街乡镇", [ALL, *sorted(listed["township"].unique())], key="whistle_list_township")
     level = pick[1].selectbox("哨级", [ALL, *LEVELS], key="whistle_list_level")
@@ -137,7 +142,7 @@ with tabs[2]:
                     & ((listed["level"] == level) | (level == ALL))]
     st.dataframe(labelled(chosen, LIST_COLUMNS), hide_index=True, width="stretch", column_config={
         c: st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm") for c in ("吹哨时间", "报到时限", "报到时间", "结案时间")})
-    st.caption(f"{caption} · 每行一个报到部门，共 {count(chosen['whistle_id'].nunique())} 张哨单、"
+    st.caption(f"{caption} · 可查看范围：{access.area} · 每行一个报到部门，共 {count(chosen['whistle_id'].nunique())} 张哨单、"
                f"{count(len(chosen))} 次报到；是否报到、是否解决、是否满意为吹哨街乡镇的评判（一哨三评判）。"
                "问题描述中的电话、身份证号已打码。")
     download_button(labelled(chosen, LIST_COLUMNS), f"吹哨报到_哨单_{year}_{township}_{level}.csv")

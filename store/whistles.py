@@ -17,7 +17,7 @@ import pandas as pd
 from sqlalchemy import Engine, delete, distinct, func, insert, select, update
 
 from metrics.whistles import DEPARTMENT_TYPES, LEVELS, SOURCES, STAGES
-from store import bulk
+from store import audit, bulk
 from store.db import active_profile
 from store.fields import PERSONAL_ALIASES, Kind
 from store.ingest import IngestResult, _quarantine_records, _quarantined, _with_ragged  # the orders' quarantine
@@ -124,6 +124,7 @@ def ingest_whistles(engine: Engine, data: Source, file_name: str, user: str = "�
         conn.execute(update(uploads).where(uploads.c.id == result.upload_id)
                      .values(inserted=result.inserted, updated=result.updated))
         _quarantined(conn, result.upload_id, problems, _quarantine_records(table.frame, checked.mapping, problems))
+        audit.record(conn, user, audit.UPLOAD, f"第 {result.upload_id} 次上传「{file_name}」（哨单）：{result.summary()}")
     return result
 
 

@@ -5,7 +5,7 @@ do and its button loads the demo."""
 from __future__ import annotations
 
 import shutil
-from datetime import date
+from datetime import date, datetime
 
 import pandas as pd
 import pytest
@@ -16,6 +16,7 @@ from metrics.config import load_scheme
 from metrics.rates import unit_rates
 from metrics.whistles import department_table, escalation_funnel
 from store.aggregates import order_counts
+from store.auth import TOWNSHIP, add_user
 from store.db import connect
 from store.whistle_demo import load_whistle_demo
 from store.whistles import call_frame, linked_orders, whistle_frame, whistle_years
@@ -58,6 +59,7 @@ def test_rankings_list_funnel_and_linked_orders_match_metrics(whistle_app, whist
     at = _on_page(whistle_app)
     assert not at.exception
     assert at.title[0].value == "吹哨报到"
+    assert "上传哨单文件" in [e.label for e in at.expander]  # the local single user may upload
     engine = connect(whistle_url)
     rules = load_whistle_scheme()
     expected = department_table(call_frame(engine, START, END), rules, AS_OF).set_index("department")
@@ -116,3 +118,19 @@ def test_the_first_start_demo_includes_whistles_linked_to_its_orders(tmp_path, m
     data.load_demo()
     assert whistle_years(data.engine()) == [YEAR]
     assert len(linked_orders(data.engine(), START, END)) > 0
+
+
+def test_a_township_viewer_sees_the_rankings_but_only_its_own_whistles_and_cannot_load(whistle_url, tmp_path,
+                                                                                     monkeypatch):
+    copy = tmp_path / "viewer.sqlite"
+    shutil.copy(whistle_url.removeprefix("sqlite:///"), copy)
+    add_user(connect(f"sqlite:///{copy}"), "延庆镇查看", TOWNSHIP, "viewer-password-1", "延庆区", "延庆镇")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{copy}")
+    app = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    app.session_state["auth_user"] = "延庆镇查看"
+    app.session_state["auth_last_seen"] = datetime.now()
+    at = _on_page(app)
+    assert not at.exception
+    assert "上传哨单文件" not in [e.label for e in at.expander] and not at.get("file_uploader")
+    assert len(_table(at, "名次")) == 18  # the 双考评 rankings are published to every account
+    assert set(_table(at, "哨单编号")["街乡镇"]) == {"延庆镇"}
