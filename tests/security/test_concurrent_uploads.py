@@ -18,7 +18,7 @@ from tests.store.helpers import stored_orders, table_counts
 from tests.store.test_aggregates import cube_rows, direct_counts
 
 pytestmark = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
-FIRST, SECOND, SHARED = 3_000, 3_000, 500  # the second file also carries 500 of the first's orders
+FIRST, SECOND, SHARED = 2_000, 2_000, 400  # the second file also carries 400 of the first's orders
 WAIT = 300  # seconds before an upload counts as hanging (a deadlock); never a timed assertion
 EVER = (pd.Timestamp("2000-01-01").date(), pd.Timestamp("2100-01-01").date())
 

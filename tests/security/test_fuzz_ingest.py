@@ -189,7 +189,7 @@ def test_random_bytes_named_xlsx(engine, data):
     _survives(engine, data, "随机.xlsx")
 
 
-@fuzz(250)
+@fuzz(150)
 @given(data=csv_files())
 def test_hostile_csv(engine, data):
     _survives(engine, data, "工单.csv")

@@ -25,8 +25,8 @@ from store.paths import ROOT
 from store.tables import metadata
 from tests.store.helpers import stored_uploads, table_counts
 
-ORDERS = 40_000  # about 17 MB: with 2 MB chunks, the file is written in some twenty batches
-CHUNK_BYTES = 2 << 20
+ORDERS = 25_000  # about 11 MB: with 1 MB chunks, the file is written in some ten batches
+CHUNK_BYTES = 1 << 20
 APPLICATION = "h6b_kill_test"  # names the child's PostgreSQL sessions, to see them gone
 WAIT = 120  # seconds at most for the child to start writing (a busy machine), never a timed assertion
 CHILD = f"""
