@@ -8,11 +8,9 @@ widths PostgreSQL enforces are tested on both engines in test_limits.py.
 """
 from __future__ import annotations
 
-import io
 import re
 from datetime import datetime
 
-import openpyxl
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -28,7 +26,7 @@ from store.profile import load_profile
 from store.read import FileError
 from store.tables import cubes, orders, quarantine, uploads
 from store.validate import checked_orders
-from tests.store.helpers import BEIJING_HEADERS, NOW
+from tests.store.helpers import BEIJING_HEADERS, NOW, workbook_bytes
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 # Beijing headers plus other names the aliases know and a few no mapping knows.
@@ -106,16 +104,6 @@ def csv_files(draw) -> bytes:
     return data
 
 
-def _xlsx(table: list[list[object]]) -> bytes:
-    book = openpyxl.Workbook()
-    sheet = book.active
-    for row in table:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
 xlsx_cells = st.one_of(
     cells.map(lambda c: ILLEGAL_CHARACTERS_RE.sub("", c)),  # characters XML cannot hold cannot be in a workbook
     st.datetimes(min_value=datetime(1900, 3, 1), max_value=datetime(9999, 12, 31)),
@@ -126,7 +114,7 @@ xlsx_cells = st.one_of(
 def xlsx_files(draw) -> bytes:
     names = [*draw(tables())[0]]
     rows = draw(st.lists(st.lists(xlsx_cells, max_size=len(names) + 2), max_size=6))
-    return _xlsx([names, *rows])
+    return workbook_bytes([names, *rows])
 
 
 @pytest.fixture(scope="module", params=["none", "beijing"])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import zipfile
 
-import openpyxl
 import pandas as pd
 import pytest
 from streamlit import config
@@ -13,7 +12,7 @@ from streamlit import config
 import cli
 from store.ingest import ingest_file
 from store.read import FileError, open_reading, upload_limit_mb
-from tests.store.helpers import NOW, ingest, stored_orders, stored_quarantine, table_counts
+from tests.store.helpers import NOW, ingest, stored_orders, stored_quarantine, table_counts, workbook_bytes
 
 
 def test_the_limit_is_streamlits_own_setting(monkeypatch):
@@ -35,15 +34,6 @@ def test_the_command_line_refuses_a_file_over_the_limit(tmp_path, monkeypatch, c
     assert cli.main(["ingest", str(small), "--db", url, "--json"]) == 0
 
 
-def _workbook(rows: list[list[object]]) -> bytes:
-    book = openpyxl.Workbook()
-    for row in rows:
-        book.active.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
 def _with_member(workbook: bytes, name: str, content: bytes) -> bytes:
     """The workbook with one more member, deflated."""
     buffer = io.BytesIO(workbook)
@@ -53,7 +43,7 @@ def _with_member(workbook: bytes, name: str, content: bytes) -> bytes:
 
 
 def test_a_zip_bomb_is_refused_before_anything_is_unpacked(monkeypatch):
-    workbook = _workbook([["工单编号", "来电时间", "被反映区"], ["W1", "2024-03-05 10:00", "朝阳区"]])
+    workbook = workbook_bytes([["工单编号", "来电时间", "被反映区"], ["W1", "2024-03-05 10:00", "朝阳区"]])
     bomb = _with_member(workbook, "xl/media/padding.xml", b" " * (40 << 20))  # 40 MB of spaces pack to ~40 KB
     assert len(bomb) < 200_000
 
@@ -68,7 +58,7 @@ def test_a_zip_bomb_is_refused_before_anything_is_unpacked(monkeypatch):
 def test_formulas_are_read_as_their_saved_values_never_evaluated(engine):
     # openpyxl saves no computed values: a cell holding a formula reads as empty, so the order whose id is a
     # formula lacks an id, and a title that is a formula is no title.
-    book = _workbook([["工单编号", "来电时间", "被反映区", "标题"],
+    book = workbook_bytes([["工单编号", "来电时间", "被反映区", "标题"],
                       ["W1", "2024-03-05 10:00", "朝阳区", "=1+1"],
                       ["=\"W\"&2", "2024-03-05 10:00", "朝阳区", "正常标题"]])
     result = ingest_file(engine, book, "工单.xlsx", now=NOW)

@@ -1,6 +1,9 @@
 """Small helpers shared by the store tests: literal CSV files, table counts, reading rows back."""
 from __future__ import annotations
 
+import io
+
+import openpyxl
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
@@ -22,6 +25,16 @@ def csv_bytes(text: str, encoding: str = "utf-8") -> bytes:
     """A literal CSV written the way Excel writes it (CRLF line ends), in the given encoding."""
     lines = [line.strip() for line in text.strip().splitlines()]
     return ("\r\n".join(lines) + "\r\n").encode(encoding)
+
+
+def workbook_bytes(rows: list[list[object]]) -> bytes:
+    """An .xlsx file of one sheet holding these rows (the first is the header), as openpyxl saves it."""
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
 
 
 def ingest(engine: Engine, text: str, name: str = "工单.csv", encoding: str = "utf-8", **kwargs) -> IngestResult:

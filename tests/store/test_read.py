@@ -6,11 +6,10 @@ import re
 import zipfile
 from datetime import datetime
 
-import openpyxl
 import pytest
 
 from store.read import FileError, read_table
-from tests.store.helpers import csv_bytes
+from tests.store.helpers import csv_bytes, workbook_bytes
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
@@ -118,18 +117,8 @@ def test_quoted_cells_with_commas_and_newlines_are_one_cell():
     assert table.frame["主要内容"].tolist() == ['楼道堆物，"很久"了\r\n请处理', "噪音"]
 
 
-def _workbook(rows: list[list]) -> bytes:
-    book = openpyxl.Workbook()
-    sheet = book.active
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
 def test_xlsx_cells_are_read_as_strings():
-    data = _workbook([["工单编号", "来电时间", "被反映区", "来电人电话"],
+    data = workbook_bytes([["工单编号", "来电时间", "被反映区", "来电人电话"],
                       ["A1", datetime(2024, 3, 5, 14, 3), "朝阳区", 13812345678],
                       [20240306, "2024/3/6 9:00:00", "海淀区", None]])
     table = read_table(data, "工单.xlsx")
@@ -142,4 +131,4 @@ def test_xlsx_cells_are_read_as_strings():
 
 def test_xlsx_with_a_header_only_is_a_file_error():
     with pytest.raises(FileError, match="只有表头"):
-        read_table(_workbook([["工单编号", "来电时间", "被反映区"]]), "工单.xlsx")
+        read_table(workbook_bytes([["工单编号", "来电时间", "被反映区"]]), "工单.xlsx")
