@@ -158,4 +158,6 @@ def labelled(table: pd.DataFrame, columns: list[str], labels: dict[str, str] = L
     for column in columns:
         if out[column].dtype in (bool, "boolean"):
             out[column] = out[column].map({True: "是", False: "否"}).astype("string")
+        if pd.api.types.infer_dtype(out[column], skipna=True) == "string":
+            out[column] = out[column].astype("string").fillna("")  # an empty cell, not "None"
     return out.rename(columns=labels)

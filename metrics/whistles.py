@@ -192,6 +192,7 @@ def township_table(whistles: pd.DataFrame, calls: pd.DataFrame, population: pd.D
     table = (per_whistle.groupby("township").sum()
              .join(per_call.groupby("township").sum(), how="left").fillna(0).astype("int64").reset_index())
     table = table.merge(population[["township", "population"]], on="township", how="left")
+    table["population"] = pd.to_numeric(table["population"]).astype(float)  # unknown: NaN
     table["per_10k"] = table["whistles"] / table["population"].where(table["population"] > 0) * PER
     table["hard_share"] = table["hard"] / table["whistles"]
     table = _with_rate(table, "agreed", "agreed", "whistles", scheme.confidence)
