@@ -173,3 +173,16 @@ def test_cli_ingest_prints_json(db_url, tmp_path, capsys):
     assert cli.main(["whistles", "ingest", str(path), "--db", db_url, "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert (printed["read"], printed["accepted"], printed["rejected"], printed["inserted"]) == (3, 3, 0, 2)
+
+
+def test_an_excel_whistle_file_loads_like_a_csv(sqlite_engine, tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    for line in GOOD.strip().splitlines():
+        book.active.append(line.split(","))
+    path = tmp_path / "哨单.xlsx"
+    book.save(path)
+    result = ingest_whistles(sqlite_engine, path.read_bytes(), path.name, now=NOW)
+    assert (result.read, result.accepted, result.rejected, result.inserted) == (3, 3, 0, 2)
+    assert result.encoding == "xlsx"
