@@ -55,6 +55,29 @@ def test_a_zip_bomb_is_refused_before_anything_is_unpacked(monkeypatch):
         open_reading(bomb, "工单.xlsx")
 
 
+def _entity_bomb(levels: int) -> bytes:
+    """A workbook whose first cell is an XML entity that expands tenfold `levels` times ("billion laughs")."""
+    archive = zipfile.ZipFile(io.BytesIO(workbook_bytes([["工单编号", "来电时间", "被反映区"],
+                                                         ["W1", "2024-03-05 10:00", "朝阳区"]])))
+    entities = "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, levels + 1))
+    sheet = archive.read("xl/worksheets/sheet1.xml").decode().replace("W1", f"&lol{levels};", 1)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bomb:
+        for member in archive.infolist():
+            content = (f'<!DOCTYPE worksheet [<!ENTITY lol0 "lol">{entities}]>{sheet}'.encode()
+                       if member.filename == "xl/worksheets/sheet1.xml" else archive.read(member))
+            bomb.writestr(member, content)
+    return buffer.getvalue()
+
+
+def test_an_xml_entity_bomb_in_a_workbook_is_refused():
+    # Two levels expand as XML should (the crafted sheet is valid); nine would be 3 GB of "lol": the XML parser
+    # refuses the amplification and the user reads a sentence.
+    assert next(open_reading(_entity_bomb(2), "工单.xlsx").chunks).frame.iloc[0, 0] == "lol" * 100
+    with pytest.raises(FileError, match="无法读取 Excel 文件"):
+        open_reading(_entity_bomb(9), "工单.xlsx")
+
+
 def test_formulas_are_read_as_their_saved_values_never_evaluated(engine):
     # openpyxl saves no computed values: a cell holding a formula reads as empty, so the order whose id is a
     # formula lacks an id, and a title that is a formula is no title.
