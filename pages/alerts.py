@@ -16,20 +16,21 @@ from ui.filters import page_filters
 from ui.format import download_button, pct, sortable_text
 
 
-def _problem_chart(monthly: pd.DataFrame, start_month: str) -> alt.LayerChart:
-    """Monthly volume as bars, 解决率 and 满意率 as lines on their own axis, the start as a dashed rule."""
-    base = alt.Chart(monthly).encode(x=alt.X("label:O", title="考核周期"))
-    bars = base.mark_bar(opacity=0.5).encode(
-        y=alt.Y("orders:Q", title="受理量"),
+def _problem_charts(monthly: pd.DataFrame, start_month: str) -> tuple[alt.LayerChart, alt.LayerChart]:
+    """Monthly volume (bars) and 解决率 / 满意率 (lines), each with the start as a dashed rule."""
+    x = alt.X("label:O", title="考核周期")
+    rule = alt.Chart(pd.DataFrame({"label": [start_month]})).mark_rule(color="red", strokeDash=[4, 3]).encode(x=x)
+    bars = alt.Chart(monthly).mark_bar().encode(
+        x=x, y=alt.Y("orders:Q", title="受理量"),
         tooltip=[alt.Tooltip("label:O", title="考核周期"), alt.Tooltip("orders:Q", title="受理量")])
-    rates = base.transform_fold(["resolution_rate", "satisfaction_rate"], as_=["rate", "value"]).transform_calculate(
-        指标="datum.rate == 'resolution_rate' ? '解决率' : '满意率'").mark_line(point=True).encode(
-        y=alt.Y("value:Q", title="比率", axis=alt.Axis(format="%"), scale=alt.Scale(zero=False)),
+    rates = monthly.melt(id_vars="label", value_vars=["resolution_rate", "satisfaction_rate"], var_name="指标",
+                         value_name="值").dropna()
+    rates["指标"] = rates["指标"].map({"resolution_rate": "解决率", "satisfaction_rate": "满意率"})
+    lines = alt.Chart(rates).mark_line(point=True).encode(
+        x=x, y=alt.Y("值:Q", title="比率", axis=alt.Axis(format="%"), scale=alt.Scale(zero=False)),
         color=alt.Color("指标:N", title=None),
-        tooltip=[alt.Tooltip("label:O", title="考核周期"), "指标:N", alt.Tooltip("value:Q", format=".1%")])
-    rule = alt.Chart(pd.DataFrame({"label": [start_month]})).mark_rule(color="red", strokeDash=[4, 3]).encode(
-        x="label:O")
-    return alt.layer(bars, rates, rule).resolve_scale(y="independent")
+        tooltip=[alt.Tooltip("label:O", title="考核周期"), "指标:N", alt.Tooltip("值:Q", format=".1%")])
+    return (bars + rule).properties(height=200), (lines + rule).properties(height=200)
 
 
 def _theme_editor(saved: pd.DataFrame) -> None:
@@ -156,7 +157,10 @@ with themes:
             monthly, phases = tracked[tracked["kind"] == "月度"], tracked[tracked["kind"] == "前后对比"]
             st.markdown(f"**{problem.name}**（自 {problem.start_day:%Y-%m-%d} 起；分类：{'、'.join(problem.categories) or '无'}；"
                         f"关键词：{'、'.join(problem.keywords) or '无'}）")
-            st.altair_chart(_problem_chart(monthly, f"{problem.start_day:%Y-%m}"), width="stretch")
+            volume, rates = _problem_charts(monthly, f"{problem.start_day:%Y-%m}")
+            left, right_col = st.columns(2)
+            left.altair_chart(volume, width="stretch")
+            right_col.altair_chart(rates, width="stretch")
             st.dataframe(pd.DataFrame({
                 "阶段": phases["label"], "整期数": phases["periods"].astype(int),
                 "月均受理量": phases["orders_per_period"].round(1),
