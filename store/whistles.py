@@ -26,11 +26,9 @@ from store.privacy import masked_text
 from store.profile import CityProfile, closest_name
 from store.read import FileError, Source, read_table, sha256
 from store.tables import orders, uploads, whistle_departments, whistle_escalations, whistles
-from store.validate import parsed_datetimes
+from store.validate import _EARLIEST, _FUTURE_TOLERANCE, _Problems, parsed_datetimes  # the orders' checks
 
 MAPPING_NAME = "吹哨报到哨单"  # uploads.mapping of a whistle file: tells its uploads from the orders'
-_EARLIEST = pd.Timestamp("2000-01-01")
-_FUTURE_TOLERANCE = pd.Timedelta(days=1)
 _STATION_ENDINGS = ("所", "中队", "大队", "站")  # 派出所、司法所、市场监管所、税务所、交通中队、供电站…
 _COMPANY_WORDS = ("公司", "集团", "有限")
 # Personal columns of a whistle file: the orders' ones and the township's contact person.
@@ -130,18 +128,6 @@ def ingest_whistles(engine: Engine, data: Source, file_name: str, user: str = "�
 
 # --- reading and checking -------------------------------------------------------------------------
 
-class _Problems(list):
-    def add(self, mask: pd.Series, rows: pd.Series, column: str, values: pd.Series, reason: str | pd.Series) -> None:
-        if mask.any():
-            self.append(pd.DataFrame({"row": rows[mask], "column": column, "value": values[mask].astype("string")
-                                      .fillna(""), "reason": reason[mask] if isinstance(reason, pd.Series) else reason}))
-
-    def frame(self) -> pd.DataFrame:
-        if not self:
-            return pd.DataFrame({"row": pd.Series(dtype="int64"), "column": [], "value": [], "reason": []})
-        return pd.concat(self, ignore_index=True).sort_values(["row", "column"], kind="stable", ignore_index=True)
-
-
 def whistle_mapping(headers: list[str]) -> Mapping:
     """Which header feeds each field (its Chinese name, column name or an alias); FileError naming the
     required columns that are missing. Personal columns (联系人, 电话…) are read only to mask the text."""
@@ -171,7 +157,7 @@ def checked_whistles(raw: pd.DataFrame, profile: CityProfile, now: pd.Timestamp)
         value, bad, reason = _converted(f, text)
         problems.add(bad, rows, _label(mapping, f.name), text, reason)
         if f.required:
-            problems.add(text.isna(), rows, _label(mapping, f.name), text, f"必填字段「{f.zh}」为空")
+            problems.add(text.isna(), rows, _label(mapping, f.name), text.fillna(""), f"必填字段「{f.zh}」为空")
         out[f.name] = value
     _check_dates(out, texts, mapping, rows, problems, now)
     _check_places(out, mapping, rows, problems, profile)
