@@ -26,11 +26,16 @@ from store.privacy import masked_text
 from store.profile import CityProfile, closest_name
 from store.read import FileError, Source, read_table, sha256
 from store.tables import orders, uploads, whistle_departments, whistle_escalations, whistles
-from store.validate import _EARLIEST, _FUTURE_TOLERANCE, _Problems, parsed_datetimes  # the orders' checks
+from store.validate import (  # the orders' checks and words
+    _COMPANY_WORDS,
+    _EARLIEST,
+    _FUTURE_TOLERANCE,
+    _Problems,
+    parsed_datetimes,
+)
 
 MAPPING_NAME = "吹哨报到哨单"  # uploads.mapping of a whistle file: tells its uploads from the orders'
 _STATION_ENDINGS = ("所", "中队", "大队", "站")  # 派出所、司法所、市场监管所、税务所、交通中队、供电站…
-_COMPANY_WORDS = ("公司", "集团", "有限")
 # Personal columns of a whistle file: the orders' ones and the township's contact person.
 _PERSONAL = PERSONAL_ALIASES | {"caller_name": ("联系人", "联系人姓名", *PERSONAL_ALIASES["caller_name"]),
                                 "caller_phone": ("联系人电话", *PERSONAL_ALIASES["caller_phone"])}
