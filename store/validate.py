@@ -12,6 +12,7 @@ import pandas as pd
 
 from store.fields import BY_NAME, DEFAULTED, FIELDS, Kind
 from store.mapping import FieldSource, Mapping, normalise
+from store.privacy import masked_text
 from store.profile import CityProfile, closest_name
 from store.tables import orders
 
@@ -97,11 +98,21 @@ def checked_orders(raw: pd.DataFrame, mapping: Mapping, profile: CityProfile,
     _check_coordinates(out, mapping, rows, problems, profile)
     _check_duplicates(out, mapping, rows, problems, earlier_rows)
     _fill_defaults(out)
-    found = problems.frame()
+    found = _masked(problems.frame(), raw, mapping)
     good = ~rows.isin(found["row"])
     orders = out[good].copy()
     orders["_row"] = rows[good]
     return Checked(orders, found, out["order_id"])
+
+
+def _masked(found: pd.DataFrame, raw: pd.DataFrame, mapping: Mapping) -> pd.DataFrame:
+    """Problems quote cells as written: phone and ID numbers in them masked, and the row's caller name, as in
+    the orders' text (a name or phone in the wrong column must not reach the quarantine, or a download, in clear)."""
+    if found.empty:
+        return found
+    column = mapping.personal.get("caller_name")
+    names = raw.set_index("_row")[column].reindex(found["row"]).set_axis(found.index) if column else None
+    return found.assign(value=masked_text(found["value"], names), reason=masked_text(found["reason"], names))
 
 
 def _dtype(kind: Kind) -> str:

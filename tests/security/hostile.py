@@ -46,6 +46,15 @@ def hostile_export() -> bytes:
     return pd.DataFrame(rows).to_csv(index=False).encode("utf-8-sig")
 
 
+def misplaced_export() -> bytes:
+    """Rows to reject, with the caller's name, phone and ID number in the wrong columns (a shifted export)."""
+    header = "工单编号,来电时间,被反映区,主要内容,来电人,来电人电话,身份证号"
+    personal = f"{CALLER},{PHONE},{ID_NUMBER}"
+    rows = [f"M1,2025-11-05 10:00,{CALLER},电话{PHONE},{personal}", f"M2,{ID_NUMBER},朝阳区,无,{personal}",
+            f"M3,2025-11-05 10:00,{PHONE},无,{personal}", f"M4,2025-11-05 10:00,朝阳区,{CALLER}来电,{personal}"]
+    return "\r\n".join([header, *rows]).encode("utf-8")
+
+
 def risky_cell(value: object) -> bool:
     """A text cell a spreadsheet would run as a formula (a plain negative number is only a number)."""
     if not isinstance(value, str) or not value.startswith(FORMULA_START):

@@ -1,6 +1,6 @@
-"""Nothing leaked: every download the pages offer (CSV tables, the 通报's .xlsx and HTML) over a month of hostile
-orders holds no caller name, phone or ID number, no cell a spreadsheet would run as a formula, no live
-script; and a page shows an order titled <script> as text."""
+"""Nothing leaked: every download the pages offer (CSV tables, the rejected rows, the 通报's .xlsx and HTML) over
+a month of hostile orders holds no caller name, phone or ID number, no cell a spreadsheet would run as a formula,
+no live script; and a page shows an order titled <script> as text."""
 from __future__ import annotations
 
 import csv
@@ -17,11 +17,13 @@ from report.xlsx import safe_for_spreadsheet
 from store.db import connect
 from store.ingest import ingest_file
 from store.paths import ROOT
-from tests.security.hostile import PERSONAL, SCRIPT, TITLES, hostile_export, risky_cell
+from tests.security.hostile import PERSONAL, SCRIPT, TITLES, hostile_export, misplaced_export, risky_cell
+from tests.store.helpers import stored_quarantine
 
 # Pages with tables drawn from the orders, and where they are opened.
 PAGES = [("pages/overview.py", {}), ("pages/rankings.py", {}), ("pages/timeliness.py", {}),
-         ("pages/drilldown.py", {"district": "朝阳区", "township": "建外街道"}), ("pages/report.py", {})]
+         ("pages/drilldown.py", {"district": "朝阳区", "township": "建外街道"}), ("pages/report.py", {}),
+         ("pages/upload.py", {})]
 
 
 def test_text_that_a_spreadsheet_would_run_is_neutralised():
@@ -63,6 +65,11 @@ def _cells(name: str, data: bytes) -> list[object]:
 def test_downloads_hold_no_personal_data_no_formulas_no_scripts(tmp_path, monkeypatch, downloads):
     url = f"sqlite:///{tmp_path / 'hostile.sqlite'}"
     ingest_file(connect(url), hostile_export(), "工单.csv")
+    misplaced = ingest_file(connect(url), misplaced_export(), "错列.csv")
+    assert (misplaced.accepted, misplaced.rejected) == (1, 3)
+    # What the rejected rows quote (value, reason, the row as JSON) is masked before it is stored.
+    quarantined = stored_quarantine(connect(url)).astype(str).to_numpy().ravel()
+    assert not [p for p in PERSONAL if any(p in cell for cell in quarantined)]
     monkeypatch.setenv("DATABASE_URL", url)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.run()
@@ -82,6 +89,7 @@ def test_downloads_hold_no_personal_data_no_formulas_no_scripts(tmp_path, monkey
     names = [name for name, _ in downloads]
     assert any(n.endswith(".xlsx") for n in names) and any(n.endswith(".html") for n in names)
     assert any(n.startswith("工单_") for n in names), names  # the drill-down's order list
+    assert "拒收明细_第2次上传.csv" in names
     for name, data in downloads:
         cells = _cells(name, data)
         text = "\n".join(str(c) for c in cells)
