@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import pandas as pd
-from sqlalchemy import Engine, delete, distinct, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, distinct, func, insert, select, update
 
 from metrics.whistles import DEPARTMENT_TYPES, LEVELS, SOURCES, STAGES
 from store import audit, bulk
@@ -24,7 +24,7 @@ from store.ingest import IngestResult, _quarantine_records, _quarantined, _with_
 from store.mapping import FieldSource, Mapping, normalise
 from store.privacy import masked_text
 from store.profile import CityProfile, closest_name
-from store.read import FileError, Source, read_table, sha256
+from store.read import FileError, RawTable, Source, read_table, sha256
 from store.tables import orders, uploads, whistle_departments, whistle_escalations, whistles
 from store.validate import (  # the orders' checks and words
     _COMPANY_WORDS,
@@ -106,11 +106,8 @@ def ingest_whistles(engine: Engine, data: Source, file_name: str, user: str = "�
     """Load a whistle file in one transaction; FileError (nothing written) when it cannot be read at all."""
     digest = sha256(data)
     with engine.connect() as conn:
-        earlier = conn.execute(select(uploads).where(uploads.c.sha256 == digest, uploads.c.mapping == MAPPING_NAME)
-                               .order_by(uploads.c.id)).first()
-    if earlier is not None:
-        return WhistleResult(earlier.id, earlier.file_name, earlier.rows_read, earlier.accepted, earlier.rejected,
-                             duplicate_of=earlier.id, mapping=MAPPING_NAME)
+        if (earlier := _upload_of(conn, digest)) is not None:
+            return earlier
     table = read_table(data, file_name)
     checked = checked_whistles(table.frame, active_profile(engine), now or pd.Timestamp.now())
     problems = _with_ragged(checked.problems, table.ragged)
@@ -118,17 +115,49 @@ def ingest_whistles(engine: Engine, data: Source, file_name: str, user: str = "�
     result = WhistleResult(0, file_name, read, len(checked.rows), problems["row"].nunique(), mapping=MAPPING_NAME,
                            encoding=table.encoding, problems=problems)
     assert result.read == result.accepted + result.rejected, "rows read must equal accepted + rejected"
-    with engine.begin() as conn:
-        result.upload_id = conn.execute(insert(uploads).values(
-            file_name=file_name, sha256=digest, mapping=MAPPING_NAME, rows_read=read, accepted=result.accepted,
-            rejected=result.rejected, inserted=0, updated=0, uploaded_by=user, uploaded_at=datetime.now())
-            .returning(uploads.c.id)).scalar_one()
-        result.inserted, result.updated = _merged(conn, checked.rows, result.upload_id)
-        conn.execute(update(uploads).where(uploads.c.id == result.upload_id)
-                     .values(inserted=result.inserted, updated=result.updated))
-        _quarantined(conn, result.upload_id, problems, _quarantine_records(table.frame, checked.mapping, problems))
-        audit.record(conn, user, audit.UPLOAD, f"第 {result.upload_id} 次上传「{file_name}」（哨单）：{result.summary()}")
+    try:
+        with engine.begin() as conn:
+            _written(conn, result, digest, checked, table, user)
+    except _LoadedMeanwhile as loaded:  # the same file, committed by another upload while this one waited
+        return loaded.earlier
     return result
+
+
+class _LoadedMeanwhile(Exception):
+    def __init__(self, earlier: WhistleResult) -> None:
+        self.earlier = earlier
+
+
+def _written(conn: Connection, result: WhistleResult, digest: str, checked: _Checked, table: RawTable,
+             user: str) -> None:
+    """The upload record, the merged whistles, the quarantined rows and the audit line, in the caller's transaction.
+
+    The upload record is written first: that takes SQLite's write lock (PostgreSQL: the advisory lock the
+    orders' uploads take too), so that an upload of the same file that committed meanwhile is seen here."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(12345)")  # released at commit or rollback
+    result.upload_id = conn.execute(insert(uploads).values(
+        file_name=result.file_name, sha256=digest, mapping=MAPPING_NAME, rows_read=result.read,
+        accepted=result.accepted, rejected=result.rejected, inserted=0, updated=0, uploaded_by=user,
+        uploaded_at=datetime.now()).returning(uploads.c.id)).scalar_one()
+    if (earlier := _upload_of(conn, digest)).upload_id != result.upload_id:
+        raise _LoadedMeanwhile(earlier)
+    result.inserted, result.updated = _merged(conn, checked.rows, result.upload_id)
+    conn.execute(update(uploads).where(uploads.c.id == result.upload_id)
+                 .values(inserted=result.inserted, updated=result.updated))
+    problems = result.problems
+    _quarantined(conn, result.upload_id, problems, _quarantine_records(table.frame, checked.mapping, problems))
+    audit.record(conn, user, audit.UPLOAD, f"第 {result.upload_id} 次上传「{result.file_name}」（哨单）：{result.summary()}")
+
+
+def _upload_of(conn: Connection, digest: str) -> WhistleResult | None:
+    """The first upload of these very bytes as a whistle file, if any: loading it again would change nothing."""
+    earlier = conn.execute(select(uploads).where(uploads.c.sha256 == digest, uploads.c.mapping == MAPPING_NAME)
+                           .order_by(uploads.c.id)).first()
+    if earlier is None:
+        return None
+    return WhistleResult(earlier.id, earlier.file_name, earlier.rows_read, earlier.accepted, earlier.rejected,
+                         duplicate_of=earlier.id, mapping=MAPPING_NAME)
 
 
 # --- reading and checking -------------------------------------------------------------------------
@@ -268,7 +297,7 @@ def _fill_defaults(out: pd.DataFrame, raw: pd.DataFrame, mapping: Mapping) -> No
 
 # --- writing --------------------------------------------------------------------------------------
 
-def _merged(conn, rows: pd.DataFrame, upload_id: int) -> tuple[int, int]:
+def _merged(conn: Connection, rows: pd.DataFrame, upload_id: int) -> tuple[int, int]:
     """The file's whistles merged with the stored ones (the file's value where it has one, else the stored
     one; departments and escalations the file does not name are kept) and written where they changed:
     (whistles inserted, whistles updated)."""
@@ -300,7 +329,7 @@ def _merged(conn, rows: pd.DataFrame, upload_id: int) -> tuple[int, int]:
     return int(new.sum()), int(changed.sum())
 
 
-def _stored(conn, ids: list[str], like_w: pd.DataFrame, like_d: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _stored(conn: Connection, ids: list[str], like_w: pd.DataFrame, like_d: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The stored whistles (with row_hash and a column per escalation stage) and their departments, indexed
     and typed as the file's frames."""
     joined, stage_columns = _with_stages()

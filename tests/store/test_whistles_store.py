@@ -186,3 +186,12 @@ def test_an_excel_whistle_file_loads_like_a_csv(sqlite_engine, tmp_path):
     result = ingest_whistles(sqlite_engine, path.read_bytes(), path.name, now=NOW)
     assert (result.read, result.accepted, result.rejected, result.inserted) == (3, 3, 0, 2)
     assert result.encoding == "xlsx"
+
+
+def test_the_same_file_uploaded_twice_at_once_is_loaded_once(engine):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: load(engine, GOOD), range(2)))
+    assert sorted(r.duplicate_of is None for r in results) == [False, True]
+    assert len(stored_uploads(engine)) == 1 and len(stored(engine, whistle_departments)) == 3
