@@ -56,13 +56,19 @@ def _alerts(counts: pd.DataFrame, slots: pd.Series, labels: list[str], grain: st
     return alerts.reset_index(drop=True)
 
 
+def _window_counts(engine: Engine, windows: list[tuple[date, date]], district: str | None,
+                   township: str | None) -> pd.DataFrame:
+    """Counts per series summed over each window in the database (a row a series a window, not a day)."""
+    counts = query.period_counts(engine, SERIES_KEYS, windows, False, district)
+    return counts[(counts["township"] == township).to_numpy()] if township else counts
+
+
 def alerts(engine: Engine, scheme: Scheme, period: str, district: str | None = None, township: str | None = None,
            baseline: int = AlertSettings.baseline) -> pd.DataFrame:
     """The period's early warnings per township × 一级分类 against the `baseline` periods before it (受理量,
     全口径): keys, orders, expected, ratio, p_value, q_value, strength, history, slot_label, alert_key."""
     periods = alert_periods(period, baseline)
-    start, end = period_bounds(periods[0], scheme)[0], period_bounds(period, scheme)[1]
-    counts = query.counts(engine, SERIES_KEYS, start, end, False, district, township)
+    counts = _window_counts(engine, [period_bounds(p, scheme) for p in periods], district, township)
     slots = period_of(counts["day"], scheme).map({p: i for i, p in enumerate(periods)})
     return _alerts(counts, slots, periods, "period", AlertSettings(baseline=baseline))
 
@@ -70,9 +76,9 @@ def alerts(engine: Engine, scheme: Scheme, period: str, district: str | None = N
 def week_alerts(engine: Engine, scheme: Scheme, day: date, district: str | None = None,
                 township: str | None = None, baseline: int = 8) -> pd.DataFrame:
     """Early warnings of the 7 days ending on `day` against the `baseline` weeks before: as alerts()."""
-    start = day - timedelta(days=WEEK * (baseline + 1) - 1)
-    counts = query.counts(engine, SERIES_KEYS, start, day, False, district, township)
-    slots = baseline - (pd.Timestamp(day) - counts["day"]).dt.days // WEEK
+    windows = [(day - timedelta(days=WEEK * k + WEEK - 1), day - timedelta(days=WEEK * k)) for k in range(baseline, -1, -1)]
+    counts = _window_counts(engine, windows, district, township)
+    slots = baseline - (pd.Timestamp(day) - counts["day"]).dt.days // WEEK  # each window dated by its first day
     return _alerts(counts, slots, week_labels(day, baseline), "week", AlertSettings(baseline=baseline))
 
 
