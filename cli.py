@@ -282,8 +282,9 @@ def _alerts(args) -> int:
 
 
 def _daily(args) -> int:
+    from figures.bulletin import bulletin
     from metrics import load_scheme
-    from report.daily import bulletin, bulletin_text, bulletin_workbook
+    from report.daily import bulletin_text, bulletin_workbook
 
     try:
         scheme = load_scheme(args.scheme) if args.scheme else load_scheme()

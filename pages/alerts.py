@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from figures.alerts import alert_periods, week_labels
-from report.daily import bulletin, bulletin_text, bulletin_workbook
+from report.daily import bulletin_text, bulletin_workbook
 from store import analysis
 from store.auth import EDITORS
 from ui import auth, data
@@ -216,8 +216,8 @@ with daily:
     kind = st.radio("类型", ["日通报", "周汇总"], horizontal=True, key="daily_kind")
     day = st.date_input("日期" if kind == "日通报" else "截至日期（含当日共 7 天）", last_day,
                         min_value=first_day + timedelta(days=6), max_value=last_day, key="daily_day")
-    auth.checked_scope("alerts.bulletin", {"district": filters.district})  # read directly: not a cached figure
-    built = bulletin(data.engine(), filters.scheme, day, 1 if kind == "日通报" else 7, filters.district)
+    built = data.figure("bulletin.bulletin", filters.scheme, day=day, days=1 if kind == "日通报" else 7,
+                        district=filters.district)
     text = bulletin_text(built)
     st.text(text)
     left, right_col = st.columns(2)

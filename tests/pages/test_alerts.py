@@ -10,8 +10,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from figures.alerts import alerts
+from figures.bulletin import bulletin
 from metrics.config import load_scheme
-from report.daily import bulletin, bulletin_text
+from report.daily import bulletin_text
 from store import analysis
 from store.db import connect
 from tests.pages.conftest import APP, TIMEOUT

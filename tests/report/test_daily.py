@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 import cli
+from figures.bulletin import bulletin
 from metrics.config import load_scheme
-from report.daily import bulletin, bulletin_text, bulletin_workbook
+from report.daily import bulletin_text, bulletin_workbook
 from store.ingest import ingest_file
 
 DAY = date(2024, 5, 26)  # a Sunday; the 9 weeks before it run from 2024-03-25
