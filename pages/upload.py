@@ -14,7 +14,7 @@ from store.demo import load_demo
 from store.fields import FIELDS
 from store.ingest import Prepared, committed, earlier_upload, prepared_file
 from store.mapping import DEFAULT, Mapping, load_mapping, preset_names
-from store.read import FileError, read_table
+from store.read import FileError, read_table, upload_limit_mb
 from store.reference import load_boundaries, load_population
 from ui import auth, data
 from ui.format import download_button
@@ -67,7 +67,8 @@ def show_problems(problems: pd.DataFrame, file_name: str) -> None:
 
 st.subheader("工单文件")
 st.caption("支持 CSV（UTF-8、带 BOM 的 UTF-8、GBK 均自动识别）和 Excel .xlsx。北京 12345 导出的表头无需设置。"
-           "同一文件重复上传不会重复计数；回访结果晚到的文件会更新已有工单。来电人姓名、电话不会以明文入库。")
+           "同一文件重复上传不会重复计数；回访结果晚到的文件会更新已有工单。来电人姓名、电话不会以明文入库。"
+           f"单个文件不超过 {upload_limit_mb()} MB，更大的文件请按月或按区拆分后分别上传。")
 uploaded = st.file_uploader("第一步：选择工单文件", type=["csv", "txt", "xlsx"], key="orders_file")
 if uploaded is not None:
     raw_bytes = uploaded.getvalue()

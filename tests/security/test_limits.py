@@ -8,9 +8,11 @@ import zipfile
 import pandas as pd
 import pytest
 from streamlit import config
+from streamlit.testing.v1 import AppTest
 
 import cli
 from store.ingest import ingest_file
+from store.paths import ROOT
 from store.read import FileError, open_reading, upload_limit_mb
 from tests.store.helpers import NOW, ingest, stored_orders, stored_quarantine, table_counts, workbook_bytes
 
@@ -19,6 +21,16 @@ def test_the_limit_is_streamlits_own_setting(monkeypatch):
     monkeypatch.delenv("STREAMLIT_SERVER_MAX_UPLOAD_SIZE", raising=False)
     config.get_config_options(force_reparse=True)
     assert upload_limit_mb() == config.get_option("server.maxUploadSize") == 500
+
+
+def test_the_upload_page_states_the_limit(tmp_path, monkeypatch):
+    monkeypatch.setenv("STREAMLIT_SERVER_MAX_UPLOAD_SIZE", "7")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.sqlite'}")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/upload.py").run()
+    assert not at.exception
+    assert any("单个文件不超过 7 MB" in c.value for c in at.caption)
 
 
 def test_the_command_line_refuses_a_file_over_the_limit(tmp_path, monkeypatch, capsys):
