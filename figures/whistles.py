@@ -25,7 +25,9 @@ from metrics.whistles import (
     department_table,
     escalation_funnel,
     report_deadlines,
+    resolution_by_type,
     township_table,
+    whistle_breakdown,
 )
 from store import query
 from store.aggregates import order_counts
@@ -108,6 +110,18 @@ def funnel(engine: Engine, scheme: Scheme, year: int, whistle_scheme: str = DEFA
     return escalation_funnel(whistle_frame(engine, *year_bounds(year)))
 
 
+def breakdown(engine: Engine, scheme: Scheme, year: int, by: str = "month",
+              whistle_scheme: str = DEFAULT_WHISTLE_SCHEME, whistle_hash: str = "") -> pd.DataFrame:
+    """metrics.whistles.whistle_breakdown of the year's whistles by month, source, level or category."""
+    return whistle_breakdown(whistle_frame(engine, *year_bounds(year)), by)
+
+
+def ownership(engine: Engine, scheme: Scheme, year: int, whistle_scheme: str = DEFAULT_WHISTLE_SCHEME,
+              whistle_hash: str = "") -> pd.DataFrame:
+    """metrics.whistles.resolution_by_type of the year's department calls."""
+    return resolution_by_type(call_frame(engine, *year_bounds(year)))
+
+
 def linked_order_rates(engine: Engine, scheme: Scheme, year: int, whistle_scheme: str = DEFAULT_WHISTLE_SCHEME,
                        whistle_hash: str = "") -> pd.DataFrame:
     """The 三率 (metrics.rates, on the orders' scheme) of the hotline orders named by the year's whistles, on
@@ -136,6 +150,7 @@ LABELS: dict[str, str] = {
     "category": "问题分类", "description": "问题描述", "reported_at": "报到时间", "deadline": "报到时限",
     "judged_reported": "是否报到", "judged_resolved": "是否解决", "judged_satisfied": "是否满意",
     "closed_at": "结案时间", "stage": "阶段", "share_of_previous": "占上一阶段",
+    "month": "月份", "unresolved": "未解决", "not_judged": "未评判",
 }
 DEPARTMENT_COLUMNS = ["peer_group", "rank", "tied", "department", "department_type", "status", "calls", "due",
                       "on_time", "report_rate", "resolution_judged", "resolved", "resolution_rate",

@@ -203,6 +203,35 @@ def township_table(whistles: pd.DataFrame, calls: pd.DataFrame, population: pd.D
     return _ranked(table, "whistles", scheme.min_whistles)
 
 
+BREAKDOWNS: dict[str, str] = {"month": "月份", "source": "来源", "level": "哨级", "category": "问题分类"}
+
+
+def whistle_breakdown(whistles: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Whistles per month of 吹哨时间 (YYYY-MM) or per source / level / category (空白 as 未填写): whistles,
+    hard, escalated (to any stage), closed, agreed and agreed_rate (agreed / whistles)."""
+    key = whistles["blown_at"].dt.strftime("%Y-%m") if by == "month" else whistles[by].fillna("未填写")
+    closed = whistles["closed_at"].notna()
+    table = pd.DataFrame({
+        by: key, "whistles": 1, "hard": whistles["level"].eq(HARD).astype(int),
+        "escalated": whistles[list(STAGES)].notna().any(axis=1).astype(int), "closed": closed.astype(int),
+        "agreed": (closed & whistles["agreed"].eq(True).fillna(False)).astype(int),
+    }).groupby(by, sort=True).sum().reset_index()
+    return table.assign(agreed_rate=table["agreed"] / table["whistles"])
+
+
+def resolution_by_type(calls: pd.DataFrame) -> pd.DataFrame:
+    """Calls per department type (ownership): judged solved, judged not solved, not judged yet, and 解决率
+    (solved / judged)."""
+    judged = calls["judged_resolved"]
+    table = pd.DataFrame({
+        "department_type": calls["department_type"], "calls": 1, "resolved": judged.eq(True).fillna(False).astype(int),
+        "unresolved": judged.eq(False).fillna(False).astype(int), "not_judged": judged.isna().astype(int),
+    }).groupby("department_type", sort=False).sum()
+    table = table.reindex([t for t in DEPARTMENT_TYPES if t in table.index]).reset_index()
+    judged_calls = table["resolved"] + table["unresolved"]
+    return table.assign(resolution_rate=table["resolved"] / judged_calls.where(judged_calls > 0))
+
+
 def escalation_funnel(whistles: pd.DataFrame) -> pd.DataFrame:
     """Stages 全部哨单 → 区级统筹 → 市级协调: whistles that reached each stage (a city escalation has passed
     the district stage), their share of the stage before, and how many were closed with agreement."""

@@ -20,7 +20,14 @@ from figures.whistles import (
 )
 from metrics.config import load_scheme
 from metrics.rates import RATES
-from metrics.whistles import DEPARTMENT_PARTS, DEPARTMENT_RATES, LEVELS, TOWNSHIP_RATES, pooled_department_rates
+from metrics.whistles import (
+    BREAKDOWNS,
+    DEPARTMENT_PARTS,
+    DEPARTMENT_RATES,
+    LEVELS,
+    TOWNSHIP_RATES,
+    pooled_department_rates,
+)
 from report.whistles import about, workbook
 from store.auth import EDITORS
 from store.read import FileError
@@ -106,7 +113,7 @@ with st.expander("考评规则与报到时限"):
                 f"- 街乡镇得分 = 100 ×（{township_weights}）；吹哨少于 {rules.min_whistles} 次为样本不足\n"
                 f"- 方案文件：`data/schemes/whistles/{rules.name}.toml`。{rules.note}")
 
-tabs = st.tabs(["部门排名", "街乡镇", "哨单", "升级漏斗", "关联工单", "年终双考评"])
+tabs = st.tabs(["部门排名", "街乡镇", "哨单", "分类统计", "升级漏斗", "关联工单", "年终双考评"])
 with tabs[0]:
     groups = list(dict.fromkeys(rules.peer_groups.values()))
     group = st.radio("比较组", groups, horizontal=True, key="whistle_group")
@@ -148,6 +155,20 @@ with tabs[2]:
     download_button(labelled(chosen, LIST_COLUMNS), f"吹哨报到_哨单_{year}_{township}_{level}.csv")
 
 with tabs[3]:
+    by = st.radio("统计口径", list(BREAKDOWNS), format_func=BREAKDOWNS.get, horizontal=True, key="whistle_breakdown")
+    counts = data.figure("whistles.breakdown", scheme, year=year, by=by, **args)
+    st.altair_chart(alt.Chart(counts).mark_bar().encode(
+        x=alt.X(f"{by}:N", title=BREAKDOWNS[by], sort=None), y=alt.Y("whistles:Q", title="吹哨数"),
+        tooltip=[alt.Tooltip(f"{by}:N", title=BREAKDOWNS[by]), alt.Tooltip("whistles:Q", title="吹哨数")]),
+        width="stretch")
+    show_table(counts, [by, "whistles", "hard", "escalated", "closed", "agreed", "agreed_rate"],
+               f"吹哨报到_按{BREAKDOWNS[by]}", f"按{BREAKDOWNS[by]}统计哨单。")
+    st.subheader("按部门类型（权属）的解决情况")
+    show_table(data.figure("whistles.ownership", scheme, year=year, **args),
+               ["department_type", "calls", "resolved", "unresolved", "not_judged", "resolution_rate"],
+               "吹哨报到_按部门类型", "解决率 = 评判为已解决 / 已评判；未评判的不计入分母。")
+
+with tabs[4]:
     stages = data.figure("whistles.funnel", scheme, year=year, **args)
     chart = alt.Chart(stages).mark_bar().encode(
         x=alt.X("whistles:Q", title="哨单数"), y=alt.Y("stage:N", title=None, sort=None),
@@ -160,7 +181,7 @@ with tabs[3]:
     st.caption(f"{caption} · 升级至市级协调的哨单也计入区级统筹阶段。")
     download_button(funnel_table, f"吹哨报到_升级漏斗_{year}.csv")
 
-with tabs[4]:
+with tabs[5]:
     linked = data.figure("whistles.linked_order_rates", scheme, year=year, **args).set_index("basis")
     first = linked.iloc[0]
     st.markdown(f"来自 12345 热线工单的哨单共涉及 **{count(first['linked'])}** 个工单编号，其中 "
@@ -173,7 +194,7 @@ with tabs[4]:
                         help=f"{row[f'{name}_num']:g} / {count(row[f'{name}_den'])}")
     st.caption(f"{caption} · 工单考评方案：{scheme.title}（{scheme.content_hash}）")
 
-with tabs[5]:
+with tabs[6]:
     st.markdown("年度双考评表：部门（按比较组排名）与街乡镇两张表，另附说明页（年度、方案、指纹、报到时限、口径）。")
     book = workbook(departments, townships, about(year, rules, data.is_synthetic(), datetime.now()))
     st.download_button("下载年度双考评表（.xlsx）", book, file_name=f"吹哨报到_年度双考评_{year}.xlsx",

@@ -64,7 +64,7 @@ def demo_whistles(n: int = DEFAULT_WHISTLES, seed: int = 2025, year: int = DEFAU
     rows = []
     for i in range(n):
         township = townships[rng.choice(len(townships), p=shares / shares.sum())]
-        blown = start + pd.Timedelta(minutes=int(rng.integers(0, 365 * 24 * 60 - 60 * 24 * 40)))
+        blown = start + pd.Timedelta(minutes=int(rng.integers(0, 365 * 24 * 60)))
         level = LEVELS[rng.choice(3, p=[0.7, 0.2, 0.1])]
         source = SOURCES[rng.choice(3, p=[0.4, 0.35, 0.25])]
         category = list(_CATEGORIES)[rng.integers(len(_CATEGORIES))]

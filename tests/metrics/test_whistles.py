@@ -2,12 +2,12 @@
 
 Time limits: 普通哨 24 h, 重点哨 2 h, 疑难哨 12 h. Deadlines are judged at AS_OF = 2025-04-01 00:00.
 
-    whistle  township  level   blown        escalated          closed / agreed
-    W1       延庆镇    普通哨  03-01 08:00  -                  03-05 / 是
-    W2       延庆镇    重点哨  03-02 08:00  区级 03-03         03-06 / 否
-    W3       康庄镇    疑难哨  03-03 08:00  市级 03-05 only    -
-    W4       康庄镇    普通哨  03-31 20:00  -                  -
-    W5       康庄镇    普通哨  03-10 08:00  -                  03-20 / 是
+    whistle  township  level   source    blown        escalated          closed / agreed
+    W1       延庆镇    普通哨  热线工单  03-01 08:00  -                  03-05 / 是
+    W2       延庆镇    重点哨  网格巡查  03-02 08:00  区级 03-03         03-06 / 否
+    W3       康庄镇    疑难哨  热线工单  03-03 08:00  市级 03-05 only    -
+    W4       康庄镇    普通哨  -         03-31 20:00  -                  -
+    W5       康庄镇    普通哨  街乡自查  03-10 08:00  -                  03-20 / 是
 
     call  dept  reported       judged 报到/解决/满意
     W1    A     03-01 20:00    是/是/是      12 h <= 24: on time
@@ -32,7 +32,9 @@ from metrics.whistles import (
     department_table,
     escalation_funnel,
     pooled_department_rates,
+    resolution_by_type,
     township_table,
+    whistle_breakdown,
 )
 
 AS_OF = pd.Timestamp("2025-04-01 00:00")
@@ -51,6 +53,7 @@ WHISTLES = pd.DataFrame({
     "blown_at": [T("2025-03-01 08:00"), T("2025-03-02 08:00"), T("2025-03-03 08:00"), T("2025-03-31 20:00"),
                  T("2025-03-10 08:00")],
     "level": ["普通哨", "重点哨", "疑难哨", "普通哨", "普通哨"],
+    "source": ["热线工单", "网格巡查", "热线工单", None, "街乡自查"],
     "closed_at": [T("2025-03-05"), T("2025-03-06"), pd.NaT, pd.NaT, T("2025-03-20")],
     "agreed": pd.array([True, False, NA, NA, True], dtype="boolean"),
     "escalated_district": [pd.NaT, T("2025-03-03"), pd.NaT, pd.NaT, pd.NaT],
@@ -150,6 +153,26 @@ def test_escalation_funnel():
     assert funnel["whistles"].tolist() == [5, 2, 1]
     assert funnel["share_of_previous"].tolist() == pytest.approx([1.0, 0.4, 0.5])
     assert funnel["agreed"].tolist() == [2, 0, 0]
+
+
+def test_breakdowns_by_month_and_source():
+    # all five in 2025-03: 1 hard (W3), 2 escalated (W2, W3), 3 closed (W1, W2, W5), 2 agreed (W1, W5): 2/5
+    month = whistle_breakdown(WHISTLES, "month").set_index("month").loc["2025-03"]
+    assert month[["whistles", "hard", "escalated", "closed", "agreed"]].tolist() == [5, 1, 2, 3, 2]
+    assert month["agreed_rate"] == pytest.approx(0.4)
+    # 热线工单: W1 (closed, agreed) and W3 (hard, escalated, open): 1/2; 网格巡查: W2 (escalated, closed, not
+    # agreed): 0; 街乡自查: W5 (closed, agreed): 1; the blank source of W4 reads 未填写
+    source = whistle_breakdown(WHISTLES, "source").set_index("source")
+    assert source.loc["热线工单", ["whistles", "hard", "escalated", "closed", "agreed"]].tolist() == [2, 1, 1, 1, 1]
+    assert source["agreed_rate"].to_dict() == {"未填写": 0.0, "热线工单": 0.5, "街乡自查": 1.0, "网格巡查": 0.0}
+
+
+def test_resolution_by_department_type():
+    table = resolution_by_type(_calls()).set_index("department_type")
+    # 区级部门: A's 5 calls and B's 2: solved A-W1, A-W2, B-W1, B-W2; not solved A-W3; not judged A-W4, A-W5
+    assert table.loc["区级部门", ["calls", "resolved", "unresolved", "not_judged"]].tolist() == [7, 4, 1, 2]
+    assert table.loc["区级部门", "resolution_rate"] == pytest.approx(4 / 5)
+    assert table.loc["公共服务企业", "resolution_rate"] == 1.0 and list(table.index) == ["区级部门", "公共服务企业"]
 
 
 def test_scheme_rules_are_checked_and_hashed():

@@ -83,6 +83,10 @@ def test_rankings_list_funnel_and_linked_orders_match_metrics(whistle_app, whist
     assert len(listed) == len(call_frame(engine, START, END))
     assert {"是否报到", "是否解决", "是否满意"} <= set(listed.columns)
 
+    months = _table(at, "月份")
+    assert len(months) == 12 and months["吹哨数"].sum() == 400
+    assert _table(at, "部门类型")["被吹哨次数"].sum() == len(listed)
+
     funnel = escalation_funnel(whistle_frame(engine, START, END))
     assert _table(at, "阶段")["哨单数"].tolist() == funnel["whistles"].tolist()
 
@@ -96,7 +100,7 @@ def test_rankings_list_funnel_and_linked_orders_match_metrics(whistle_app, whist
     assert sum(f"{YEAR} 年" in c.value and rules.content_hash in c.value for c in at.caption) >= 5
 
     labels = [b.label for b in at.get("download_button")]
-    assert "下载年度双考评表（.xlsx）" in labels and labels.count("下载表格（CSV）") == 4
+    assert "下载年度双考评表（.xlsx）" in labels and labels.count("下载表格（CSV）") == 6
 
 
 def test_empty_database_offers_the_demo(empty_app):
