@@ -201,16 +201,27 @@ def _print_json_lines(table) -> None:
         print(json.dumps(record, ensure_ascii=False))
 
 
-def _metrics(args) -> int:
-    from figures.overview import ranking  # pandas-heavy modules load only for the commands that compute
-    from metrics import COLUMN_LABELS, load_scheme
+def _with_scheme(args, compute):
+    """(scheme, compute(engine, scheme)) for the command's --scheme and --db; None when a ValueError (a period or
+    scheme the user wrote wrong) was printed as a Chinese message."""
+    from metrics import load_scheme  # pandas-heavy modules load only for the commands that compute
 
     try:
         scheme = load_scheme(args.scheme) if args.scheme else load_scheme()
-        table = ranking(connect(args.db), scheme, args.period, args.level)
+        return scheme, compute(connect(args.db), scheme)
     except ValueError as exc:
         print(f"错误：{exc}", file=sys.stderr)
+        return None
+
+
+def _metrics(args) -> int:
+    from figures.overview import ranking
+    from metrics import COLUMN_LABELS
+
+    computed = _with_scheme(args, lambda engine, scheme: ranking(engine, scheme, args.period, args.level))
+    if computed is None:
         return 2
+    scheme, table = computed
     table = table[[c for c in _METRIC_COLUMNS if c in table.columns]]
     if args.json:
         _print_json_lines(table)
@@ -261,16 +272,12 @@ _ALERT_COLUMNS = {"district": "区", "township": "街乡镇", "category1": "一�
 
 
 def _alerts(args) -> int:
-    from figures.alerts import alerts  # pandas-heavy modules load only for the commands that compute
-    from metrics import load_scheme
+    from figures.alerts import alerts
 
-    try:
-        scheme = load_scheme(args.scheme) if args.scheme else load_scheme()
-        table = alerts(connect(args.db), scheme, args.period, args.district)
-    except ValueError as exc:
-        print(f"错误：{exc}", file=sys.stderr)
+    computed = _with_scheme(args, lambda engine, scheme: alerts(engine, scheme, args.period, args.district))
+    if computed is None:
         return 2
-    table = table[[*_ALERT_COLUMNS, "history", "slot_label"]].rename(columns={"slot_label": "period"})
+    table = computed[1][[*_ALERT_COLUMNS, "history", "slot_label"]].rename(columns={"slot_label": "period"})
     if args.json:
         _print_json_lines(table)
         return 0
@@ -283,15 +290,12 @@ def _alerts(args) -> int:
 
 def _daily(args) -> int:
     from figures.bulletin import bulletin
-    from metrics import load_scheme
     from report.daily import bulletin_text, bulletin_workbook
 
-    try:
-        scheme = load_scheme(args.scheme) if args.scheme else load_scheme()
-        built = bulletin(connect(args.db), scheme, args.date, 7 if args.week else 1)
-    except ValueError as exc:
-        print(f"错误：{exc}", file=sys.stderr)
+    computed = _with_scheme(args, lambda engine, scheme: bulletin(engine, scheme, args.date, 7 if args.week else 1))
+    if computed is None:
         return 2
+    built = computed[1]
     print(bulletin_text(built))
     if args.out:
         args.out.write_bytes(bulletin_workbook(built))
