@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from figures.alerts import alerts
+from figures.alerts import alerts, hot_phrases, quiet, repeat_units
 from figures.bulletin import bulletin
 from metrics.config import load_scheme
 from report.daily import bulletin_text
@@ -82,3 +82,20 @@ def test_a_theme_is_edited_with_its_problems_kept(page, alerts_url):
 def test_the_daily_bulletin_is_report_daily_text(page, alerts_url):
     expected = bulletin_text(bulletin(connect(alerts_url), load_scheme(), date(2025, 12, 31), 1))
     assert any(t.value == expected for t in page.text)
+
+
+def test_hot_issues_repeats_and_quiet_units_are_the_figures(page, alerts_url):
+    engine, scheme = connect(alerts_url), load_scheme()
+    frames = [d.value for d in page.dataframe]
+
+    def shown(column: str):
+        return next(f for f in frames if column in f.columns)
+
+    phrases = hot_phrases(engine, scheme, PERIOD)
+    assert len(phrases) == 20 and shown("词语")["词语"].tolist() == phrases["phrase"].tolist()
+    assert shown("词语")["工单数"].tolist() == phrases["orders"].tolist()
+    units = repeat_units(engine, scheme, PERIOD)
+    units = units[units["orders"] > 0]
+    assert units["repeat_orders"].sum() > 0  # the demo city has repeat callers
+    assert shown("重复来电人")["重复诉求"].tolist() == units["repeat_orders"].tolist()
+    assert shown("类型")["街乡镇"].tolist() == quiet(engine, scheme, PERIOD)["township"].tolist()
