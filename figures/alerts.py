@@ -31,9 +31,10 @@ def alert_periods(period: str, baseline: int) -> list[str]:
 
 
 def week_labels(day: date, baseline: int) -> list[str]:
-    """Labels of the 7-day windows ending on `day` and the `baseline` windows before, oldest first."""
+    """Labels of the 7-day windows ending on `day` and the `baseline` windows before, oldest first; with the
+    year, as an alert's 已阅 key holds its window's label."""
     ends = [day - timedelta(days=WEEK * k) for k in range(baseline, -1, -1)]
-    return [f"{end - timedelta(days=WEEK - 1):%m-%d}至{end:%m-%d}" for end in ends]
+    return [f"{end - timedelta(days=WEEK - 1):%Y-%m-%d}至{end:%m-%d}" for end in ends]
 
 
 def _alerts(counts: pd.DataFrame, slots: pd.Series, labels: list[str], grain: str,

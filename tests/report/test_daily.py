@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import cli
+from figures.alerts import week_alerts
 from figures.bulletin import bulletin
 from metrics.config import load_scheme
 from report.daily import bulletin_text, bulletin_workbook
@@ -74,6 +75,7 @@ def test_weekly_bulletin_with_its_alert(city):
     alerts = b.tables["预警"]
     assert alerts[["township", "category1", "orders"]].values.tolist() == [["建外街道", "物业管理", 12]]
     assert alerts["expected"].iloc[0] == pytest.approx(2.0)
+    assert week_alerts(city, load_scheme(), DAY)["alert_key"].tolist() == ["week|2024-05-20至05-26|朝阳区|建外街道|物业管理"]
     text = bulletin_text(b)
     assert "接诉即办周汇总（2024-05-20 至 2024-05-26）" in text
     assert "建外街道 物业管理：12 件，约为预期 2.0 件的 6.0 倍" in text
