@@ -161,6 +161,8 @@ def _loaded(engine: Engine, file_name: str, digest: str, reading: Reading, mappi
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(12345)")  # released at commit or rollback
             if (meanwhile := _upload_of(engine, digest)) is not None:  # the same file, uploaded while we waited
                 return meanwhile
+        else:  # SQLite's one writer: wait for another upload to finish (up to an hour), not fail after 5 seconds
+            conn.exec_driver_sql("PRAGMA busy_timeout = 3600000")
         upload_id = conn.execute(insert(uploads).values(
             file_name=file_name, sha256=digest, mapping=mapping.name, rows_read=0, accepted=0, rejected=0,
             inserted=0, updated=0, uploaded_by=user, uploaded_at=datetime.now()).returning(uploads.c.id)).scalar_one()

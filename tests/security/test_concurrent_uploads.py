@@ -1,9 +1,10 @@
-"""Two evaluators uploading at the same time on PostgreSQL: both files land, the counts tables equal a direct
-count of the orders, nothing is left hanging; a page reading meanwhile sees the state before or after an
-upload, never one in between."""
+"""Two evaluators uploading at the same time: both files land, the counts tables equal a direct count of the
+orders, nothing is left hanging; a page reading meanwhile sees the state before or after an upload, never one
+in between. PostgreSQL (an advisory lock orders the uploads) and SQLite (the second waits for the write lock)."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pandas as pd
 import pytest
@@ -17,7 +18,6 @@ from store.tables import BASES, CUBE_KEYS, cubes, orders
 from tests.store.helpers import stored_orders, table_counts
 from tests.store.test_aggregates import cube_rows, direct_counts
 
-pytestmark = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 FIRST, SECOND, SHARED = 2_000, 2_000, 400  # the second file also carries 400 of the first's orders
 WAIT = 300  # seconds before an upload counts as hanging (a deadlock); never a timed assertion
 EVER = (pd.Timestamp("2000-01-01").date(), pd.Timestamp("2100-01-01").date())
@@ -90,6 +90,8 @@ def test_two_uploads_at_once_both_land_and_readers_never_see_half(engine, monkey
     assert all(stored == counted for stored, counted in seen), seen
     assert {stored for stored, _ in seen} <= states
     assert set(page_seen) <= states
+    if engine.dialect.name != "postgresql":
+        return
     with engine.connect() as conn:
         idle = conn.execute(text("select count(*) from pg_stat_activity where datname = current_database() "
                                  "and state like 'idle in transaction%'")).scalar_one()
@@ -97,6 +99,7 @@ def test_two_uploads_at_once_both_land_and_readers_never_see_half(engine, monkey
     assert (idle, held) == (0, 0)
 
 
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_the_same_file_uploaded_twice_at_once_lands_once(engine):
     data = demo_orders(300, seed=6).to_csv(index=False).encode()
     start = threading.Barrier(2)
@@ -115,3 +118,22 @@ def test_the_same_file_uploaded_twice_at_once_lands_once(engine):
     # The second waited for the first, then found its upload: the file is recorded and counted once.
     assert sorted(r.duplicate_of is None for r in results) == [False, True]
     assert table_counts(engine)["uploads"] == 1 and table_counts(engine)["orders"] == 300
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_on_sqlite_an_upload_waits_for_another_writer_beyond_the_drivers_five_seconds(engine):
+    held = threading.Event()
+
+    def writer_holding_the_lock() -> None:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")  # as another upload's transaction would
+            held.set()
+            time.sleep(6)  # longer than sqlite3's default busy timeout of 5 s
+            conn.exec_driver_sql("COMMIT")
+
+    other = threading.Thread(target=writer_holding_the_lock)
+    other.start()
+    held.wait(WAIT)
+    result = ingest_file(engine, demo_orders(50, seed=8).to_csv(index=False).encode(), "等待.csv")
+    other.join(WAIT)
+    assert (result.accepted, table_counts(engine)["orders"]) == (50, 50)
