@@ -24,7 +24,7 @@ from store.mapping import Mapping, load_mapping, resolve
 from store.privacy import hash_key, masked_text, phone_hashes
 from store.profile import CityProfile
 from store.read import NO_ROWS, FileError, RawChunk, Reading, Source, open_reading, sha256
-from store.tables import ORDER_COLUMNS, orders, quarantine, uploads
+from store.tables import ORDER_COLUMNS, WHISTLE_UPLOAD, orders, quarantine, uploads
 from store.validate import checked_orders
 
 _WHOLE_ROW = "（整行）"
@@ -99,7 +99,8 @@ def earlier_upload(engine: Engine, data: Source) -> IngestResult | None:
 
 def _upload_of(engine: Engine, digest: str) -> IngestResult | None:
     with engine.connect() as conn:
-        row = conn.execute(select(uploads).where(uploads.c.sha256 == digest).order_by(uploads.c.id)).first()
+        row = conn.execute(select(uploads).where(uploads.c.sha256 == digest, uploads.c.mapping != WHISTLE_UPLOAD)
+                           .order_by(uploads.c.id)).first()
     if row is None:
         return None
     return IngestResult(row.id, row.file_name, row.rows_read, row.accepted, row.rejected, duplicate_of=row.id,
@@ -172,7 +173,7 @@ def _loaded(engine: Engine, file_name: str, digest: str, reading: Reading, mappi
             inserted, updated = _merged(conn, rows.assign(upload_id=upload_id), touched)
             tally.inserted += inserted
             tally.updated += updated
-            _quarantined(conn, upload_id, problems, _quarantine_records(chunk.frame, mapping, problems))
+            quarantined(conn, upload_id, problems, quarantine_records(chunk.frame, mapping, problems))
 
         _checked_chunks(conn, reading, mapping, profile, now, tally, written)
         _check_rows_read(tally)
@@ -197,7 +198,7 @@ def _checked_chunks(conn: Connection, reading: Reading, mapping: Mapping, profil
     for chunk in reading.chunks:
         checked = checked_orders(chunk.frame, mapping, profile, now, seen.earlier_rows)
         seen.add(checked.ids, chunk.frame["_row"])
-        problems = _with_ragged(checked.problems, chunk.ragged)
+        problems = with_ragged(checked.problems, chunk.ragged)
         rows = _stored_rows(checked.orders, chunk.frame, mapping)
         tally.read += chunk.rows_read
         tally.accepted += len(rows)
@@ -246,7 +247,7 @@ def _stored_rows(checked: pd.DataFrame, raw: pd.DataFrame, mapping: Mapping) -> 
     return rows.reset_index(drop=True)
 
 
-def _with_ragged(problems: pd.DataFrame, ragged: list[tuple[int, str]]) -> pd.DataFrame:
+def with_ragged(problems: pd.DataFrame, ragged: list[tuple[int, str]]) -> pd.DataFrame:
     if not ragged:
         return problems
     rows = pd.DataFrame(ragged, columns=["row", "reason"]).assign(column=_WHOLE_ROW, value="")
@@ -297,7 +298,7 @@ def _merged_rows(before: pd.DataFrame, later: pd.DataFrame) -> pd.DataFrame:
     return merged.reset_index(drop=True)
 
 
-def _quarantine_records(raw: pd.DataFrame, mapping: Mapping, problems: pd.DataFrame) -> dict[int, str]:
+def quarantine_records(raw: pd.DataFrame, mapping: Mapping, problems: pd.DataFrame) -> dict[int, str]:
     """Each rejected row as JSON for the evaluator to correct: mapped columns only, numbers masked."""
     columns = list(dict.fromkeys(s.column for s in mapping.fields.values() if s.column))
     bad = raw[raw["_row"].isin(problems["row"])]
@@ -307,7 +308,7 @@ def _quarantine_records(raw: pd.DataFrame, mapping: Mapping, problems: pd.DataFr
             for r, rec in zip(bad["_row"], masked.astype(object).where(masked.notna(), "").to_dict("records"))}
 
 
-def _quarantined(conn: Connection, upload_id: int, problems: pd.DataFrame, records: dict[int, str]) -> None:
+def quarantined(conn: Connection, upload_id: int, problems: pd.DataFrame, records: dict[int, str]) -> None:
     if problems.empty:
         return
     values = masked_text(problems["value"].astype(str)).str.slice(0, 500)

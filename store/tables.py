@@ -61,6 +61,8 @@ meta = Table(
     Column("value", Text, nullable=False),
 )
 
+WHISTLE_UPLOAD = "吹哨报到哨单"  # uploads.mapping of a whistle file (store.whistles): tells its uploads from the orders'
+
 uploads = Table(
     "uploads", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),

@@ -20,12 +20,12 @@ from metrics.whistles import DEPARTMENT_TYPES, LEVELS, SOURCES, STAGES
 from store import audit, bulk
 from store.db import active_profile
 from store.fields import PERSONAL_ALIASES, Kind
-from store.ingest import IngestResult, _quarantine_records, _quarantined, _with_ragged  # the orders' quarantine
+from store.ingest import IngestResult, quarantine_records, quarantined, with_ragged  # the orders' quarantine
 from store.mapping import FieldSource, Mapping, normalise
 from store.privacy import masked_text
 from store.profile import CityProfile, closest_name
 from store.read import FileError, RawTable, Source, read_table, sha256
-from store.tables import orders, uploads, whistle_departments, whistle_escalations, whistles
+from store.tables import WHISTLE_UPLOAD, orders, uploads, whistle_departments, whistle_escalations, whistles
 from store.validate import (  # the orders' checks and words
     _COMPANY_WORDS,
     _EARLIEST,
@@ -34,7 +34,6 @@ from store.validate import (  # the orders' checks and words
     parsed_datetimes,
 )
 
-MAPPING_NAME = "吹哨报到哨单"  # uploads.mapping of a whistle file: tells its uploads from the orders'
 _STATION_ENDINGS = ("所", "中队", "大队", "站")  # 派出所、司法所、市场监管所、税务所、交通中队、供电站…
 # Personal columns of a whistle file: the orders' ones and the township's contact person.
 _PERSONAL = PERSONAL_ALIASES | {"caller_name": ("联系人", "联系人姓名", *PERSONAL_ALIASES["caller_name"]),
@@ -110,9 +109,9 @@ def ingest_whistles(engine: Engine, data: Source, file_name: str, user: str = "�
             return earlier
     table = read_table(data, file_name)
     checked = checked_whistles(table.frame, active_profile(engine), now or pd.Timestamp.now())
-    problems = _with_ragged(checked.problems, table.ragged)
+    problems = with_ragged(checked.problems, table.ragged)
     read = len(table.frame) + len(table.ragged)
-    result = WhistleResult(0, file_name, read, len(checked.rows), problems["row"].nunique(), mapping=MAPPING_NAME,
+    result = WhistleResult(0, file_name, read, len(checked.rows), problems["row"].nunique(), mapping=WHISTLE_UPLOAD,
                            encoding=table.encoding, problems=problems)
     assert result.read == result.accepted + result.rejected, "rows read must equal accepted + rejected"
     try:
@@ -137,7 +136,7 @@ def _written(conn: Connection, result: WhistleResult, digest: str, checked: _Che
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("SELECT pg_advisory_xact_lock(12345)")  # released at commit or rollback
     result.upload_id = conn.execute(insert(uploads).values(
-        file_name=result.file_name, sha256=digest, mapping=MAPPING_NAME, rows_read=result.read,
+        file_name=result.file_name, sha256=digest, mapping=WHISTLE_UPLOAD, rows_read=result.read,
         accepted=result.accepted, rejected=result.rejected, inserted=0, updated=0, uploaded_by=user,
         uploaded_at=datetime.now()).returning(uploads.c.id)).scalar_one()
     if (earlier := _upload_of(conn, digest)).upload_id != result.upload_id:
@@ -146,18 +145,18 @@ def _written(conn: Connection, result: WhistleResult, digest: str, checked: _Che
     conn.execute(update(uploads).where(uploads.c.id == result.upload_id)
                  .values(inserted=result.inserted, updated=result.updated))
     problems = result.problems
-    _quarantined(conn, result.upload_id, problems, _quarantine_records(table.frame, checked.mapping, problems))
+    quarantined(conn, result.upload_id, problems, quarantine_records(table.frame, checked.mapping, problems))
     audit.record(conn, user, audit.UPLOAD, f"第 {result.upload_id} 次上传「{result.file_name}」（哨单）：{result.summary()}")
 
 
 def _upload_of(conn: Connection, digest: str) -> WhistleResult | None:
     """The first upload of these very bytes as a whistle file, if any: loading it again would change nothing."""
-    earlier = conn.execute(select(uploads).where(uploads.c.sha256 == digest, uploads.c.mapping == MAPPING_NAME)
+    earlier = conn.execute(select(uploads).where(uploads.c.sha256 == digest, uploads.c.mapping == WHISTLE_UPLOAD)
                            .order_by(uploads.c.id)).first()
     if earlier is None:
         return None
     return WhistleResult(earlier.id, earlier.file_name, earlier.rows_read, earlier.accepted, earlier.rejected,
-                         duplicate_of=earlier.id, mapping=MAPPING_NAME)
+                         duplicate_of=earlier.id, mapping=WHISTLE_UPLOAD)
 
 
 # --- reading and checking -------------------------------------------------------------------------
@@ -173,7 +172,7 @@ def whistle_mapping(headers: list[str]) -> Mapping:
         raise FileError(f"哨单文件缺少必需的列：{'、'.join(missing)}。文件的表头为：{'、'.join(headers)}。")
     personal = {key: by_norm[normalise(a)] for key, aliases in _PERSONAL.items() for a in aliases
                 if normalise(a) in by_norm and by_norm[normalise(a)] not in found.values()}
-    return Mapping(MAPPING_NAME, {n: FieldSource(column=c) for n, c in found.items() if c}, personal)
+    return Mapping(WHISTLE_UPLOAD, {n: FieldSource(column=c) for n, c in found.items() if c}, personal)
 
 
 def checked_whistles(raw: pd.DataFrame, profile: CityProfile, now: pd.Timestamp) -> _Checked:

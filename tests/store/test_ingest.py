@@ -340,7 +340,7 @@ def test_an_upload_is_one_transaction(engine, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("disk full while writing the quarantine")
 
-    monkeypatch.setattr(store.ingest, "_quarantined", broken)
+    monkeypatch.setattr(store.ingest, "quarantined", broken)
     with pytest.raises(RuntimeError):
         ingest(engine, MIXED)
     assert table_counts(engine) == before  # no upload record, no orders from the failed file

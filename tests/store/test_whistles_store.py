@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 import cli
 import store.whistles
+from store.ingest import ingest_file
 from store.read import FileError
 from store.tables import whistle_departments, whistle_escalations, whistles
 from store.whistle_demo import DISTRICT, demo_whistles, departments, load_whistle_demo
@@ -57,7 +58,7 @@ def test_a_whistle_file_loads_whistles_departments_and_escalations(engine):
     assert saved.loc["S1", "description"] == "路灯坏了，联系人张* 138****5678"
     assert "13812345678" not in json.dumps(stored(engine, whistles).astype(str).values.tolist(), ensure_ascii=False)
     upload = stored_uploads(engine).iloc[0]
-    assert (upload.mapping, upload.rows_read, upload.accepted, upload.inserted) == (store.whistles.MAPPING_NAME, 3, 3, 2)
+    assert (upload.mapping, upload.rows_read, upload.accepted, upload.inserted) == (store.whistles.WHISTLE_UPLOAD, 3, 3, 2)
 
 
 def test_bad_rows_are_kept_with_row_column_and_reason_and_the_rest_loads(engine):
@@ -195,3 +196,9 @@ def test_the_same_file_uploaded_twice_at_once_is_loaded_once(engine):
         results = list(pool.map(lambda _: load(engine, GOOD), range(2)))
     assert sorted(r.duplicate_of is None for r in results) == [False, True]
     assert len(stored_uploads(engine)) == 1 and len(stored(engine, whistle_departments)) == 3
+
+
+def test_a_whistle_file_sent_as_orders_is_not_taken_for_an_earlier_order_upload(engine):
+    load(engine, GOOD)
+    with pytest.raises(FileError, match="工单编号|受理时间|区"):  # the orders' required columns are missing
+        ingest_file(engine, csv_bytes(GOOD), "哨单.csv", now=NOW)
