@@ -14,7 +14,7 @@ from sqlalchemy import Engine, and_, delete, desc, false, func, insert, or_, sel
 from metrics.rates import COUNT_COLUMNS
 from metrics.repeats import REPEAT_KEYS
 from store.aggregates import counts_from_orders
-from store.query import _scope
+from store.query import scope_conditions
 from store.tables import alert_seen, orders, theme_problems, themes
 
 
@@ -25,7 +25,7 @@ def title_counts(engine: Engine, start: date, end: date, district: str | None = 
     n = func.count().label("orders")
     query = (select(orders.c.title, n)
              .where(orders.c.received_day.between(start, end), orders.c.title.is_not(None),
-                    *_scope(orders, district, township))
+                    *scope_conditions(orders, district, township))
              .group_by(orders.c.title).order_by(desc(n)).limit(limit))
     with engine.connect() as conn:
         return pd.DataFrame(conn.execute(query).all(), columns=["title", "orders"])
@@ -40,7 +40,7 @@ def repeat_candidates(engine: Engine, start: date, end: date, window_days: int, 
     township occur at least twice there: the only orders that can be repeats. The hash is never shown."""
     first = start - timedelta(days=window_days)
     where = [orders.c.received_day.between(first, end), orders.c.phone_hash.is_not(None),
-             *_scope(orders, district, township)]
+             *scope_conditions(orders, district, township)]
     keys = [orders.c[k] for k in REPEAT_KEYS]
     callers = select(*keys).where(*where).group_by(*keys).having(func.count() >= 2).subquery()
     query = (select(*(orders.c[c] for c in REPEAT_COLUMNS))
@@ -64,7 +64,7 @@ def problem_counts(engine: Engine, start: date, end: date, categories: list[str]
     for word in keywords:
         matches += [orders.c.title.contains(word, autoescape=True), orders.c.content.contains(word, autoescape=True)]
     query = counts_from_orders([], "received", orders.c.received_day.between(start, end),
-                               *_scope(orders, district, township), or_(false(), *matches))
+                               *scope_conditions(orders, district, township), or_(false(), *matches))
     columns = ["day", "excluded", *COUNT_COLUMNS]
     with engine.connect() as conn:
         frame = pd.DataFrame(conn.execute(query).all(), columns=columns)

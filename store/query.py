@@ -51,7 +51,7 @@ def _daily_counts(by: list[str], start: date, end: date, by_closed_day: bool, di
         source, day, query = orders, order_day(basis), counts_from_orders(by, basis)
     else:
         source, day, query = cube, cube.c.day, counts_from_cube(cube, by, "closed" if by_closed_day else "received")
-    return query.where(day.between(start, end), *_scope(source, district, township))
+    return query.where(day.between(start, end), *scope_conditions(source, district, township))
 
 
 def _frame(engine: Engine, query: Select, by: list[str]) -> pd.DataFrame:
@@ -66,7 +66,7 @@ def _frame(engine: Engine, query: Select, by: list[str]) -> pd.DataFrame:
     return frame
 
 
-def _scope(source: Table, district: str | None, township: str | None) -> list:
+def scope_conditions(source: Table, district: str | None, township: str | None) -> list:
     conditions = []
     if district:
         conditions.append(source.c.district == district)
@@ -152,7 +152,7 @@ def order_list(engine: Engine, start: date, end: date, district: str | None = No
     if order_id:
         conditions = [orders.c.order_id == order_id.strip()]
     else:
-        conditions = [orders.c.received_day.between(start, end), *_scope(orders, district, township)]
+        conditions = [orders.c.received_day.between(start, end), *scope_conditions(orders, district, township)]
         if category1:
             conditions.append(orders.c.category1 == category1)
     query = select(*cols).where(*conditions).order_by(desc(orders.c.received_at)).limit(limit)
@@ -171,7 +171,7 @@ def location_grid(engine: Engine, start: date, end: date, by: list[str], cell_de
     lon_cell = func.floor(orders.c.lon / cell_degrees).label("lon_cell")
     lat_cell = func.floor(orders.c.lat / cell_degrees).label("lat_cell")
     query = (select(*keys, lon_cell, lat_cell, func.count().label("orders"))
-             .where(orders.c.received_day.between(start, end), orders.c.lat.is_not(None), *_scope(orders, district, township))
+             .where(orders.c.received_day.between(start, end), orders.c.lat.is_not(None), *scope_conditions(orders, district, township))
              .group_by(*keys, lon_cell, lat_cell))
     with engine.connect() as conn:
         frame = pd.DataFrame(conn.execute(query).all(), columns=[*by, "lon_cell", "lat_cell", "orders"])
@@ -189,7 +189,7 @@ def order_times(engine: Engine, start: date, end: date, district: str | None = N
                 township: str | None = None) -> pd.DataFrame:
     """One row per order of the period with the times timeliness is measured from."""
     query = select(*(orders.c[c] for c in ORDER_TIME_COLUMNS)).where(
-        orders.c.received_day.between(start, end), *_scope(orders, district, township))
+        orders.c.received_day.between(start, end), *scope_conditions(orders, district, township))
     with engine.connect() as conn:
         frame = pd.DataFrame(conn.execute(query).all(), columns=list(ORDER_TIME_COLUMNS))
     for column in ("received_at", "contacted_at", "closed_at", "deadline_at"):
