@@ -67,6 +67,7 @@ def _frame(engine: Engine, query: Select, by: list[str]) -> pd.DataFrame:
 
 
 def scope_conditions(source: Table, district: str | None, township: str | None) -> list:
+    """The conditions that keep a table's rows to a district and/or township (none: the whole city)."""
     conditions = []
     if district:
         conditions.append(source.c.district == district)
