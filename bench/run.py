@@ -9,9 +9,10 @@ step's alone (the child's VmHWM: the high-water mark of its own memory). Steps:
   floor_write the stored rows written into an empty table of the same engine, with no index, by its raw
               bulk path (sqlite3 executemany in batches of 50,000, each committed / COPY in one transaction),
               the rows fetched from the ingested database untimed
-  queries     the township ranking of the latest complete period (figures.overview.ranking, "street") and
-              the district one, cold (first call in a fresh process) and warm (median of 5), and the same
-              township ranking counted naively: one GROUP BY over the orders table
+  queries     the township ranking of the latest complete period (figures.overview.ranking, "street"), the
+              district one, and the district map's data (figures.maps.choropleth of 综合得分), each cold
+              (first call in a fresh process) and warm (median of 5); and the same township ranking counted
+              naively: one GROUP BY over the orders table
   page        pages/rankings.py under streamlit's AppTest, first and second run
 The CSV (store.demo.demo_order_chunks) goes to /tmp/bench unless --csv says otherwise; it is kept
 for the next run, the databases are removed unless --keep.
@@ -216,6 +217,7 @@ def _copy_in(raw_in, columns: str, block: list[bytes]) -> float:
 
 def _queries(url: str) -> dict:
     import store.query
+    from figures.maps import choropleth
     from figures.overview import ranking
     from metrics.config import load_scheme
     from metrics.periods import latest_complete_period
@@ -225,10 +227,11 @@ def _queries(url: str) -> dict:
     scheme = load_scheme()
     period = latest_complete_period(store.query.day_range(engine)[1], scheme)
     out: dict = {"period": period, "scheme": scheme.name}
-    for level in ("street", "district"):
-        table = partial(ranking, engine, scheme, period, level)
-        out[f"{level}_cold_seconds"] = _seconds(table)
-        out[f"{level}_warm_seconds"] = statistics.median(_seconds(table) for _ in range(5))
+    for name, figure in (("street", partial(ranking, engine, scheme, period, "street")),
+                         ("district", partial(ranking, engine, scheme, period, "district")),
+                         ("district_map", partial(choropleth, engine, scheme, period, "district", "score"))):
+        out[f"{name}_cold_seconds"] = _seconds(figure)
+        out[f"{name}_warm_seconds"] = statistics.median(_seconds(figure) for _ in range(5))
     out["street_units"] = len(ranking(engine, scheme, period, "street"))
     store.query.CUBE_KEYS = {}  # no counts tables: the same ranking counted from the orders themselves
     out["naive_street_seconds"] = _seconds(partial(ranking, engine, scheme, period, "street"))
