@@ -10,6 +10,7 @@ import openpyxl
 import pandas as pd
 import pytest
 import streamlit
+from streamlit import config
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 
@@ -33,6 +34,13 @@ def test_text_that_a_spreadsheet_would_run_is_neutralised():
     assert safe["text"].tolist()[:7] == ["'=1+1", "'+1", "'-2+3", "'@SUM(A1)", "'\t=1", "'\r=1", "普通"]
     assert pd.isna(safe["text"].iloc[7])
     assert safe["number"].tolist() == frame["number"].tolist()  # numbers stay numbers
+
+
+def test_tables_leave_only_through_the_apps_own_downloads(monkeypatch):
+    # Streamlit's own CSV export and copy of a table would pass formulas through and skip the audit log.
+    monkeypatch.delenv("STREAMLIT_CLIENT_DISABLE_DATA_EXPORT", raising=False)
+    config.get_config_options(force_reparse=True)
+    assert config.get_option("client.disableDataExport") is True
 
 
 @pytest.fixture
