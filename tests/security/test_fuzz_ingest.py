@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from store.db import connect
 from store.fields import BY_NAME
-from store.ingest import IngestResult, ingest_file
+from store.ingest import IngestResult, committed, earlier_upload, ingest_file, prepared_file
 from store.mapping import resolve
 from store.profile import load_profile
 from store.read import FileError
@@ -187,6 +187,24 @@ def test_hostile_csv(engine, data):
 @given(data=xlsx_files())
 def test_hostile_xlsx(engine, data):
     _survives(engine, data, "工单.xlsx")
+
+
+@fuzz(30)
+@given(data=csv_files())
+def test_the_upload_pages_preview_is_what_lands(engine, data):
+    """The page checks a file (a dry run), the evaluator confirms, the file is written: the same rows accepted
+    and rejected as previewed."""
+    try:
+        preview = prepared_file(engine, data, "工单.csv", now=NOW)
+    except FileError as exc:
+        assert CHINESE.search(str(exc))
+        return
+    if earlier_upload(engine, data) is not None:
+        return
+    result = committed(engine, preview, user="评价员")
+    assert (result.read, result.accepted, result.rejected) == (preview.read, preview.accepted,
+                                                             preview.problems["row"].nunique())
+    _check_consistent(engine)
 
 
 # A mapping as a hand-written TOML file may hold it: any TOML value where a setting is expected.
