@@ -37,6 +37,7 @@ _XLSX_CHUNK_ROWS = 100_000
 NO_ROWS = "文件只有表头，没有数据行。"
 STREAMLIT_CONFIG = ROOT / ".streamlit" / "config.toml"
 _UPLOAD_LIMIT_VARIABLE = "STREAMLIT_SERVER_MAX_UPLOAD_SIZE"  # Streamlit's own override of the same setting
+_STREAMLIT_DEFAULT_UPLOAD_MB = 200  # what Streamlit enforces when the setting is absent
 _XLSX_MAX_UNPACKED = 1 << 30  # bytes a workbook may unpack to: a million-row sheet is well below
 _XLSX_MAX_RATIO = 200  # real sheets pack 5-30 times; a zip bomb packs a thousand times
 _XLSX_RATIO_FROM = 16 << 20  # ...which matters only once the unpacked size is large
@@ -106,8 +107,8 @@ def upload_limit_mb() -> int:
     line refuse the same files (its environment variable first, then .streamlit/config.toml)."""
     if os.environ.get(_UPLOAD_LIMIT_VARIABLE):
         return int(os.environ[_UPLOAD_LIMIT_VARIABLE])
-    with STREAMLIT_CONFIG.open("rb") as handle:
-        return int(tomllib.load(handle)["server"]["maxUploadSize"])
+    settings = tomllib.loads(STREAMLIT_CONFIG.read_text(encoding="utf-8")) if STREAMLIT_CONFIG.is_file() else {}
+    return int(settings.get("server", {}).get("maxUploadSize", _STREAMLIT_DEFAULT_UPLOAD_MB))
 
 
 def check_size(data: Source) -> None:

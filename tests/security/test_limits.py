@@ -11,6 +11,7 @@ from streamlit import config
 from streamlit.testing.v1 import AppTest
 
 import cli
+import store.read
 from store.ingest import ingest_file
 from store.paths import ROOT
 from store.read import FileError, open_reading, upload_limit_mb
@@ -21,6 +22,15 @@ def test_the_limit_is_streamlits_own_setting(monkeypatch):
     monkeypatch.delenv("STREAMLIT_SERVER_MAX_UPLOAD_SIZE", raising=False)
     config.get_config_options(force_reparse=True)
     assert upload_limit_mb() == config.get_option("server.maxUploadSize") == 500
+
+
+def test_without_the_setting_the_limit_is_streamlits_default(tmp_path, monkeypatch):
+    monkeypatch.delenv("STREAMLIT_SERVER_MAX_UPLOAD_SIZE", raising=False)
+    monkeypatch.setattr(store.read, "STREAMLIT_CONFIG", tmp_path / "config.toml")  # no file
+    streamlit_default = config._config_options["server.maxUploadSize"].default_val
+    assert upload_limit_mb() == streamlit_default == 200
+    (tmp_path / "config.toml").write_text('[client]\ntoolbarMode = "minimal"\n', encoding="utf-8")
+    assert upload_limit_mb() == streamlit_default
 
 
 def test_the_upload_page_states_the_limit(tmp_path, monkeypatch):
