@@ -27,7 +27,7 @@ def load_population(engine: Engine, data: bytes, file_name: str, source: str = "
         "unit": raw[cols["unit"]].str.strip() if cols["unit"] else "",
         "population": pd.to_numeric(raw[cols["population"]].str.replace(",", ""), errors="coerce"),
         "row": raw["_row"]})
-    bad = frame[frame["population"].isna() | (frame["population"] <= 0)]
+    bad = frame[~frame["population"].between(0, float("inf"), inclusive="neither")]  # missing, <= 0, or 1e400
     if not bad.empty:
         row = bad.iloc[0]
         raise FileError(f"第 {row['row']} 行「{cols['population']}」不是正数，人口表未导入。")

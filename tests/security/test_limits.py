@@ -15,6 +15,7 @@ import store.read
 from store.ingest import ingest_file
 from store.paths import ROOT
 from store.read import FileError, open_reading, upload_limit_mb
+from store.reference import load_population
 from tests.store.helpers import NOW, ingest, stored_orders, stored_quarantine, table_counts, workbook_bytes
 
 
@@ -132,3 +133,10 @@ def test_values_wider_than_their_column_are_rejected_rows_on_both_engines(open_e
         (3, "工单编号"), (4, "被反映区"), (5, "一级分类"), (6, "工单编号")]
     assert set(quarantine["reason"]) == {"超过 200 个字符，疑为错列或录入错误"}
     assert table_counts(open_engine)["orders"] == 1
+
+
+def test_an_infinite_population_is_refused(engine):
+    # "1e400" reads as infinity: every per-capita ratio of the unit would be 0, its district looking perfect.
+    with pytest.raises(FileError, match="第 3 行「人口」不是正数"):
+        load_population(engine, "区,街乡镇,人口\n朝阳区,建外街道,1000\n朝阳区,朝外街道,1e400\n".encode(), "人口.csv")
+    assert table_counts(engine)["unit_population"] == 0
