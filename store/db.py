@@ -11,6 +11,7 @@ from store.profile import CityProfile, load_profile
 from store.tables import SCHEMA_VERSION, meta, metadata
 
 DEFAULT_PROFILE = "beijing"
+_UPLOAD_LOCK = 12345  # the advisory lock key of uploads on PostgreSQL
 
 
 def database_url(url: str | None = None) -> str:
@@ -68,6 +69,17 @@ def _upgraded(conn: Connection) -> None:
     conn.exec_driver_sql("DROP INDEX IF EXISTS ix_orders_handler")
     rebuilt(conn)
     conn.execute(update(meta).where(meta.c.key == "schema_version").values(value=str(SCHEMA_VERSION)))
+
+
+def one_upload_at_a_time(conn: Connection) -> None:
+    """Makes the connection's transaction the only upload running (orders or whistles): an upload merges into,
+    and recounts the days of, what the previous one committed; two at once would clash on shared ids and
+    miscount. PostgreSQL: an advisory lock, released at commit or rollback. SQLite has one writer anyway:
+    wait for it (up to an hour) rather than fail after 5 seconds."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_UPLOAD_LOCK})")
+    else:
+        conn.exec_driver_sql("PRAGMA busy_timeout = 3600000")
 
 
 def setting(engine: Engine, key: str) -> str | None:

@@ -18,7 +18,7 @@ from sqlalchemy import Column, Connection, Engine, Integer, String, delete, inse
 
 from store import audit, bulk
 from store.aggregates import TouchedDays, counted_bits, order_counts, refreshed
-from store.db import active_profile
+from store.db import active_profile, one_upload_at_a_time
 from store.fields import DEFAULTED, FIELDS
 from store.mapping import Mapping, load_mapping, resolve
 from store.privacy import hash_key, masked_text, phone_hashes
@@ -156,14 +156,9 @@ def _loaded(engine: Engine, file_name: str, digest: str, reading: Reading, mappi
     profile = active_profile(engine)
     tally = _Tally()
     with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            # One upload at a time, as SQLite has one writer anyway: an upload merges into, and recounts the days
-            # of, what the previous one committed; two at once would clash on shared ids and miscount.
-            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(12345)")  # released at commit or rollback
-            if (meanwhile := _upload_of(engine, digest)) is not None:  # the same file, uploaded while we waited
-                return meanwhile
-        else:  # SQLite's one writer: wait for another upload to finish (up to an hour), not fail after 5 seconds
-            conn.exec_driver_sql("PRAGMA busy_timeout = 3600000")
+        one_upload_at_a_time(conn)
+        if conn.dialect.name == "postgresql" and (meanwhile := _upload_of(engine, digest)) is not None:
+            return meanwhile  # the same file, uploaded while we waited for the lock
         upload_id = conn.execute(insert(uploads).values(
             file_name=file_name, sha256=digest, mapping=mapping.name, rows_read=0, accepted=0, rejected=0,
             inserted=0, updated=0, uploaded_by=user, uploaded_at=datetime.now()).returning(uploads.c.id)).scalar_one()

@@ -111,10 +111,10 @@ def upload_limit_mb() -> int:
     return int(settings.get("server", {}).get("maxUploadSize", _STREAMLIT_DEFAULT_UPLOAD_MB))
 
 
-def check_size(data: Source) -> None:
-    """FileError for a file over the upload limit (the page's uploader enforces it itself)."""
+def check_size(data: Source, limit: int | None = None) -> None:
+    """FileError for a file over `limit` MB, by default the upload limit (the page's uploader enforces it itself)."""
     size = len(data) if isinstance(data, (bytes, bytearray)) else os.path.getsize(data)
-    limit = upload_limit_mb()
+    limit = limit or upload_limit_mb()
     if size > limit << 20:
         raise FileError(f"文件大小 {size / (1 << 20):,.0f} MB，超过上传上限 {limit} MB：请按月或按区拆分后分别上传，"
                         f"或由管理员调整 .streamlit/config.toml 中的 server.maxUploadSize。")

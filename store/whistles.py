@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, delete, distinct, func, insert, selec
 
 from metrics.whistles import DEPARTMENT_TYPES, LEVELS, SOURCES, STAGES
 from store import audit, bulk
-from store.db import active_profile
+from store.db import active_profile, one_upload_at_a_time
 from store.fields import PERSONAL_ALIASES, Kind
 from store.ingest import IngestResult, quarantine_records, quarantined, with_ragged  # the orders' quarantine
 from store.mapping import FieldSource, Mapping, normalise
@@ -133,8 +133,7 @@ def _written(conn: Connection, result: WhistleResult, digest: str, checked: _Che
 
     The upload record is written first: that takes SQLite's write lock (PostgreSQL: the advisory lock the
     orders' uploads take too), so that an upload of the same file that committed meanwhile is seen here."""
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(12345)")  # released at commit or rollback
+    one_upload_at_a_time(conn)
     result.upload_id = conn.execute(insert(uploads).values(
         file_name=result.file_name, sha256=digest, mapping=WHISTLE_UPLOAD, rows_read=result.read,
         accepted=result.accepted, rejected=result.rejected, inserted=0, updated=0, uploaded_by=user,

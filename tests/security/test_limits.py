@@ -44,17 +44,25 @@ def test_the_upload_page_states_the_limit(tmp_path, monkeypatch):
     assert any("单个文件不超过 7 MB" in c.value for c in at.caption)
 
 
-def test_the_command_line_refuses_a_file_over_the_limit(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("STREAMLIT_SERVER_MAX_UPLOAD_SIZE", "1")
+def test_the_command_line_refuses_a_file_over_the_limit_it_is_given(tmp_path, capsys):
     big = tmp_path / "大文件.csv"
     big.write_text("工单编号,来电时间,被反映区\n" + "W1,2024-03-05 10:00,朝阳区\n" * 60_000, encoding="utf-8")  # ~1.6 MB
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
-    assert cli.main(["ingest", str(big), "--db", url]) == 2
+    assert cli.main(["ingest", str(big), "--db", url, "--max-mb", "1"]) == 2
     message = capsys.readouterr().err
     assert "超过上传上限 1 MB" in message and "2 MB" in message
     small = tmp_path / "小文件.csv"
     small.write_text("工单编号,来电时间,被反映区\nW1,2024-03-05 10:00,朝阳区\n", encoding="utf-8")
-    assert cli.main(["ingest", str(small), "--db", url, "--json"]) == 0
+    assert cli.main(["ingest", str(small), "--db", url, "--json", "--max-mb", "1"]) == 0
+
+
+def test_the_command_line_takes_a_file_over_the_pages_limit(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("STREAMLIT_SERVER_MAX_UPLOAD_SIZE", "1")  # a city's year streams through the command line
+    big = tmp_path / "大文件.csv"
+    big.write_text("工单编号,来电时间,被反映区\n" + "".join(f"W{i},2024-03-05 10:00,朝阳区\n" for i in range(60_000)),
+                   encoding="utf-8")  # ~1.8 MB
+    assert cli.main(["ingest", str(big), "--db", f"sqlite:///{tmp_path / 'db.sqlite'}", "--json"]) == 0
+    assert '"accepted": 60000' in capsys.readouterr().out
 
 
 def _with_member(workbook: bytes, name: str, content: bytes) -> bytes:
