@@ -13,13 +13,13 @@ from metrics.hot import title_phrases, with_change
 from metrics.levels import profile_units
 from metrics.periods import period_bounds, period_of, previous_period
 from metrics.repeats import most_repeated, repeat_orders, repeat_rates
+from metrics.report import UNNAMED
 from metrics.scheme import Scheme
 from metrics.themes import before_after, monthly_problem_table
 from store import analysis, query
 
 SERIES_KEYS = ["district", "township", "category1"]
 WEEK = 7
-UNNAMED = "（未注明）"
 
 
 def alert_periods(period: str, baseline: int) -> list[str]:

@@ -13,7 +13,7 @@ from store import analysis
 from store.auth import EDITORS
 from ui import auth, data
 from ui.filters import page_filters
-from ui.format import download_button, pct, sortable_text
+from ui.format import download_button, named, pct, sortable_text
 
 
 def _problem_charts(monthly: pd.DataFrame, start_month: str) -> tuple[alt.LayerChart, alt.LayerChart]:
@@ -126,7 +126,7 @@ with hot:
         st.subheader("高频事项（二级分类）")
         cats = data.figure("alerts.hot_categories", filters.scheme, period=filters.period, **where)
         cats_shown = pd.DataFrame({
-            "一级分类": cats["category1"].fillna("（未注明）"), "二级分类": cats["category2"].fillna("（未注明）"),
+            "一级分类": named(cats["category1"]), "二级分类": named(cats["category2"]),
             "受理量": cats["orders"], "上期": cats["previous_orders"], "变化": cats["change"],
             "增幅": sortable_text(cats["growth"], 6, 100, "%")})
         st.dataframe(cats_shown, hide_index=True, width="stretch", column_config={"增幅": right})

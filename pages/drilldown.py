@@ -13,7 +13,7 @@ from metrics.ranking import STATUS_NO_DATA, STATUS_SMALL
 from metrics.scheme import DENOMINATORS
 from ui import data
 from ui.filters import CITY, page_filters
-from ui.format import download_button, number, pct
+from ui.format import download_button, named, number, pct
 
 DRILLDOWN = "pages/drilldown.py"
 ORDER_LABELS = {
@@ -135,7 +135,7 @@ def show_category_gaps() -> None:
     if not cats["denominator"].sum():
         st.info("本期该范围没有有效回访，无法按类别比较：请选择其他考核周期。")
         return
-    names = cats["category1"].fillna("（未注明）")
+    names = named(cats["category1"])
     if level == "city":
         top = cats.head(3)
         st.markdown("失分最多的类别：" + "、".join(
@@ -194,7 +194,7 @@ def show_categories() -> None:
     """Orders per 一级分类 in the period (全口径)."""
     st.subheader("按一级分类分布")
     mix = data.figure("overview.breakdown", filters.scheme, by=("category1",), **where)
-    mix = mix[mix["orders"] > 0].assign(category1=lambda f: f["category1"].fillna("（未注明）"))
+    mix = mix[mix["orders"] > 0].assign(category1=lambda f: named(f["category1"]))
     if mix.empty:
         st.info("本期没有工单。")
         return

@@ -8,7 +8,7 @@ import streamlit as st
 from metrics.rates import RATES
 from ui import data
 from ui.filters import page_filters
-from ui.format import count, download_button, number, pct, sortable_text
+from ui.format import count, download_button, named, number, pct, sortable_text
 
 filters = page_filters("总览")
 
@@ -54,7 +54,7 @@ for column, key, title in ((left, "request_type", "诉求类型"), (right, "chan
     with column:
         st.subheader(f"按{title}分布")
         mix = data.figure("overview.breakdown", filters.scheme, period=filters.period, by=(key,), **where)
-        mix[key] = mix[key].fillna("（未注明）")
+        mix[key] = named(mix[key])
         mix = mix[mix["orders"] > 0]
         if mix.empty:
             st.info("本期没有工单。")
@@ -68,7 +68,7 @@ st.subheader("高频事项")
 issues = data.figure("overview.breakdown", filters.scheme, period=filters.period, by=("category1", "category2"), **where)
 top = issues[issues["orders"] > 0].head(15)
 shown = pd.DataFrame({
-    "一级分类": top["category1"].fillna("（未注明）"), "二级分类": top["category2"].fillna("（未注明）"),
+    "一级分类": named(top["category1"]), "二级分类": named(top["category2"]),
     "受理量": top["orders"], "上期": top["previous_orders"], "变化": top["change"],
     "解决率": top["resolution_rate"], "满意率": top["satisfaction_rate"]})
 right = st.column_config.Column(alignment="right")

@@ -6,6 +6,7 @@ import math
 import pandas as pd
 import streamlit as st
 
+from metrics.report import UNNAMED
 from report.xlsx import safe_for_spreadsheet
 from store import audit
 from ui import auth, data
@@ -39,6 +40,11 @@ def sortable_text(values: pd.Series, width: int = 5, scale: float = 1, suffix: s
     """Numbers as text for st.dataframe, which prints a missing number as None: a missing one reads 无数据,
     and padding to one width keeps sorting the text the same as sorting the numbers (无数据 last)."""
     return values.map(lambda v: NO_DATA if pd.isna(v) else f"{v * scale:{width}.{digits}f}{suffix}")
+
+
+def named(values: pd.Series) -> pd.Series:
+    """Names for display: a missing one reads （未注明） (a column of only missing names may arrive as floats)."""
+    return values.astype(object).where(values.notna(), UNNAMED)
 
 
 def download_button(frame: pd.DataFrame, file_name: str, label: str = "下载表格（CSV）") -> None:
