@@ -35,10 +35,10 @@ _DATE_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y
                  "%Y/%m/%d", "%Y-%m-%d", "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日 %H:%M", "%Y年%m月%d日",
                  "ISO8601")
 _UTC_OFFSET = r"(?<=\d)\s*(?:Z|[+-]\d{2}:?\d{2})$"  # "…10:00+08:00", "…10:00Z"
-_EARLIEST = pd.Timestamp("2000-01-01")
-_FUTURE_TOLERANCE = pd.Timedelta(days=1)  # clock and time-zone differences between systems
+EARLIEST = pd.Timestamp("2000-01-01")
+FUTURE_TOLERANCE = pd.Timedelta(days=1)  # clock and time-zone differences between systems
 _HOURS_PER_UNIT = {"": 1, "h": 1, "小时": 1, "时": 1, "d": 24, "天": 24, "日": 24, "工作日": 24}
-_COMPANY_WORDS = ("公司", "集团", "有限")
+COMPANY_WORDS = ("公司", "集团", "有限")
 _NOT_A_NUMBER = "不是有效的数字"
 _LONGEST_TIME_LIMIT_HOURS = 366 * 24  # a longer 办理时限 is a typing error, and would overflow deadlines
 # The widths of the orders' text columns (String(n)): a field's values must fit.
@@ -52,7 +52,7 @@ class Checked:
     ids: pd.Series  # the order id of every row read, NA where empty
 
 
-class _Problems:
+class Problems:
     def __init__(self) -> None:
         self.parts: list[pd.DataFrame] = []
 
@@ -77,7 +77,7 @@ def checked_orders(raw: pd.DataFrame, mapping: Mapping, profile: CityProfile,
     """`raw` is a whole file or one chunk of it; `earlier_rows` then says which ids the chunks before held."""
     now = now or pd.Timestamp.now()
     rows = raw["_row"].astype("int64")
-    problems = _Problems()
+    problems = Problems()
     out = pd.DataFrame(index=raw.index)
     texts: dict[str, pd.Series] = {}  # the cells as written, for messages
     for f in FIELDS:
@@ -210,7 +210,7 @@ def _each_distinct(text: pd.Series, translate) -> pd.Series:
     return pd.Series(translated[codes], index=text.index)  # code -1 (a missing cell) takes the NA
 
 
-def _check_lengths(out: pd.DataFrame, mapping: Mapping, rows: pd.Series, problems: _Problems) -> None:
+def _check_lengths(out: pd.DataFrame, mapping: Mapping, rows: pd.Series, problems: Problems) -> None:
     """Text longer than its column holds is the row's problem (PostgreSQL would refuse the whole upload);
     such an id is left out of the duplicate checks, which keep ids in a column of the same width."""
     for name, limit in _LENGTH_LIMITS.items():
@@ -222,17 +222,17 @@ def _check_lengths(out: pd.DataFrame, mapping: Mapping, rows: pd.Series, problem
 
 
 def _check_dates(out: pd.DataFrame, texts: dict[str, pd.Series], mapping: Mapping, rows: pd.Series,
-                 problems: _Problems, now: pd.Timestamp) -> None:
+                 problems: Problems, now: pd.Timestamp) -> None:
     for name in ("received_at", "contacted_at", "closed_at"):
         value, label, text = out[name], _label(mapping, name), texts.get(name)
-        problems.add(value > now + _FUTURE_TOLERANCE, rows, label, text, "日期晚于当前时间")
-        problems.add(value < _EARLIEST, rows, label, text, "日期早于 2000 年，疑为录入错误")
+        problems.add(value > now + FUTURE_TOLERANCE, rows, label, text, "日期晚于当前时间")
+        problems.add(value < EARLIEST, rows, label, text, "日期早于 2000 年，疑为录入错误")
     received = out["received_at"]
     for name, reason in (("closed_at", "办结时间早于受理时间"), ("contacted_at", "联系时间早于受理时间")):
         problems.add(out[name] < received, rows, _label(mapping, name), texts.get(name), reason)
 
 
-def _check_units(out: pd.DataFrame, mapping: Mapping, rows: pd.Series, problems: _Problems,
+def _check_units(out: pd.DataFrame, mapping: Mapping, rows: pd.Series, problems: Problems,
                  profile: CityProfile) -> None:
     if profile.is_open:
         return
@@ -264,7 +264,7 @@ def _township_reason(district: str, township: str, by_district: dict, pairs: pd.
     return _unknown_reason(f"街乡镇（{district}）", township, by_district.get(district, []))
 
 
-def _check_coordinates(out: pd.DataFrame, mapping: Mapping, rows: pd.Series, problems: _Problems,
+def _check_coordinates(out: pd.DataFrame, mapping: Mapping, rows: pd.Series, problems: Problems,
                        profile: CityProfile) -> None:
     lat, lon = out["lat"], out["lon"]
     label = _label(mapping, "lat")
@@ -283,7 +283,7 @@ def _check_coordinates(out: pd.DataFrame, mapping: Mapping, rows: pd.Series, pro
     problems.add(outside[outside], rows, label, "纬度 " + lat.astype("string") + "，经度 " + lon.astype("string"), reason)
 
 
-def _check_duplicates(out: pd.DataFrame, mapping: Mapping, rows: pd.Series, problems: _Problems,
+def _check_duplicates(out: pd.DataFrame, mapping: Mapping, rows: pd.Series, problems: Problems,
                       earlier_rows: EarlierRows | None) -> None:
     ids = out["order_id"]
     first_row = rows.groupby(ids, dropna=False).transform("first")  # NA ids would make it float
@@ -322,7 +322,7 @@ def _inferred_handler_type(out: pd.DataFrame, handler_given: pd.Series) -> pd.Se
     kinds = np.select(
         [~handler_given & out["township"].notna(), ~handler_given,
          _contains(handler, out["township"]), _contains(handler, out["district"]),
-         handler.str.contains("|".join(_COMPANY_WORDS))],
+         handler.str.contains("|".join(COMPANY_WORDS))],
         ["街乡镇", "区", "街乡镇", "区", "企业"], default="市级部门")
     return pd.Series(kinds, index=out.index, dtype="string")
 

@@ -27,10 +27,10 @@ from store.profile import CityProfile, closest_name
 from store.read import FileError, RawTable, Source, read_table, sha256
 from store.tables import WHISTLE_UPLOAD, orders, uploads, whistle_departments, whistle_escalations, whistles
 from store.validate import (  # the orders' checks and words
-    _COMPANY_WORDS,
-    _EARLIEST,
-    _FUTURE_TOLERANCE,
-    _Problems,
+    COMPANY_WORDS,
+    EARLIEST,
+    FUTURE_TOLERANCE,
+    Problems,
     parsed_datetimes,
 )
 
@@ -178,7 +178,7 @@ def checked_whistles(raw: pd.DataFrame, profile: CityProfile, now: pd.Timestamp)
     """Every cell converted and checked; a row with any problem is rejected whole."""
     mapping = whistle_mapping([c for c in raw.columns if c != "_row"])
     rows = raw["_row"].astype("int64")
-    problems = _Problems()
+    problems = Problems()
     out = pd.DataFrame(index=raw.index)
     texts: dict[str, pd.Series] = {}
     for f in FIELDS:
@@ -222,17 +222,17 @@ def _label(mapping: Mapping, name: str) -> str:
 
 
 def _check_dates(out: pd.DataFrame, texts: dict[str, pd.Series], mapping: Mapping, rows: pd.Series,
-                 problems: _Problems, now: pd.Timestamp) -> None:
+                 problems: Problems, now: pd.Timestamp) -> None:
     for f in FIELDS:
         if f.kind is Kind.DATETIME:
             label, value = _label(mapping, f.name), out[f.name]
-            problems.add(value > now + _FUTURE_TOLERANCE, rows, label, texts[f.name], "日期晚于当前时间")
-            problems.add(value < _EARLIEST, rows, label, texts[f.name], "日期早于 2000 年，疑为录入错误")
+            problems.add(value > now + FUTURE_TOLERANCE, rows, label, texts[f.name], "日期晚于当前时间")
+            problems.add(value < EARLIEST, rows, label, texts[f.name], "日期早于 2000 年，疑为录入错误")
     for name, reason in _CHECKED_AFTER.items():
         problems.add(out[name] < out["blown_at"], rows, _label(mapping, name), texts[name], reason)
 
 
-def _check_places(out: pd.DataFrame, mapping: Mapping, rows: pd.Series, problems: _Problems,
+def _check_places(out: pd.DataFrame, mapping: Mapping, rows: pd.Series, problems: Problems,
                   profile: CityProfile) -> None:
     """A township of the city profile (of the 区 column's district when there is one); the 区 is filled in
     from the profile when the file leaves it out. Without a profile every name is taken as written."""
@@ -261,7 +261,7 @@ def _place_reason(district, township: str, names: list[str], pairs: pd.DataFrame
 
 
 def _check_repeats(out: pd.DataFrame, texts: dict[str, pd.Series], mapping: Mapping, rows: pd.Series,
-                   problems: _Problems) -> None:
+                   problems: Problems) -> None:
     """The whistle's fields agree on all its rows (a blank cell states nothing); a department once per whistle."""
     ids = out["whistle_id"]
     for f in FIELDS:
@@ -287,7 +287,7 @@ def _fill_defaults(out: pd.DataFrame, raw: pd.DataFrame, mapping: Mapping) -> No
     name = out["department"].fillna("")
     inferred = pd.Series(DEPARTMENT_TYPES[0], index=out.index, dtype="string")
     inferred[name.str.endswith(_STATION_ENDINGS)] = DEPARTMENT_TYPES[1]
-    inferred[name.str.contains("|".join(_COMPANY_WORDS))] = DEPARTMENT_TYPES[2]
+    inferred[name.str.contains("|".join(COMPANY_WORDS))] = DEPARTMENT_TYPES[2]
     out["department_type"] = out["department_type"].fillna(inferred)
     person = mapping.personal.get("caller_name")
     out["description"] = masked_text(out["description"], raw[person] if person else None)
