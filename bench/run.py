@@ -50,6 +50,7 @@ def main() -> None:
     if args.child:
         print(json.dumps({**CHILDREN[args.child[0]](*args.child[1:]), "peak_rss_mb": _peak_rss_mb()}))
         return
+    load_before = os.getloadavg()
     WORK.mkdir(parents=True, exist_ok=True)
     csv = args.csv or WORK / f"orders_{args.orders}.csv"
     if not csv.exists():
@@ -66,7 +67,7 @@ def main() -> None:
     floor = floor_read["seconds"] + floor_write["seconds"]
     print(json.dumps({
         "orders": args.orders, "engine": url.split(":")[0], "csv_bytes": csv.stat().st_size,
-        "load_average_before": os.getloadavg(),
+        "load_average_before": load_before, "load_average_after": os.getloadavg(),
         "ingest": ingest, "floor_read": floor_read, "floor_write": floor_write,
         "ingest_over_floor": round(ingest["seconds"] / floor, 2),
         "queries": queries,
