@@ -27,7 +27,7 @@ def main() -> None:
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(_timed_page(args.db, args.child), ensure_ascii=False))
+        print(json.dumps(timed_page(args.db, args.child), ensure_ascii=False))
         return
     stems = args.pages or sorted(p.stem for p in (ROOT / "pages").glob("*.py"))
     results = {stem: _in_child(args.db, stem) for stem in stems}
@@ -41,11 +41,18 @@ def _in_child(url: str, stem: str) -> dict:
     return json.loads(done.stdout.splitlines()[-1])
 
 
-def _timed_page(url: str, stem: str) -> dict:
+def timed_page(url: str, stem: str) -> dict:
+    """The page opened from the running app as a user would: the app runs once (its default page, which
+    registers the navigation and the session's access), every cached figure is then dropped, and the page
+    is timed twice. `stopped` holds the warnings of a page that stopped early (e.g. 请先登录), which
+    would make its time meaningless."""
+    import streamlit as st
     from streamlit.testing.v1 import AppTest
 
     os.environ["DATABASE_URL"] = url
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    app.run()
+    st.cache_data.clear()
     app.switch_page(f"pages/{stem}.py")
     seconds = []
     for _ in range(2):
@@ -53,7 +60,8 @@ def _timed_page(url: str, stem: str) -> dict:
         app.run()
         seconds.append(round(time.perf_counter() - start, 3))
     return {"first_run_seconds": seconds[0], "second_run_seconds": seconds[1],
-            "exceptions": [str(e.value) for e in app.exception]}
+            "exceptions": [str(e.value) for e in app.exception], "stopped": [w.value for w in app.warning
+                                                                              if "登录" in w.value or "无权" in w.value]}
 
 
 if __name__ == "__main__":

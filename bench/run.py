@@ -13,7 +13,8 @@ step's alone (the child's VmHWM: the high-water mark of its own memory). Steps:
               district one, and the district map's data (figures.maps.choropleth of 综合得分), each cold
               (first call in a fresh process) and warm (median of 5); and the same township ranking counted
               naively: one GROUP BY over the orders table
-  page        pages/rankings.py under streamlit's AppTest, first and second run
+  page        pages/rankings.py under streamlit's AppTest, opened from the running app with no figure cached
+              (bench/pages.py), first and second run
 The CSV (store.demo.demo_order_chunks) goes to /tmp/bench unless --csv says otherwise; it is kept
 for the next run, the databases are removed unless --keep.
 """
@@ -246,16 +247,9 @@ def _seconds(work) -> float:
 
 
 def _page(url: str) -> dict:
-    from streamlit.testing.v1 import AppTest
+    from bench.pages import timed_page
 
-    os.environ["DATABASE_URL"] = url
-    page = "pages/rankings.py" if (ROOT / "pages" / "rankings.py").exists() else "pages/overview.py"
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
-    app.switch_page(page)
-    first = _seconds(app.run)
-    second = _seconds(app.run)
-    return {"page": page, "first_run_seconds": first, "second_run_seconds": second,
-            "exceptions": [str(e.value) for e in app.exception]}
+    return {"page": "pages/rankings.py", **timed_page(url, "rankings")}
 
 
 CHILDREN = {"csv": _written_csv, "ingest": _ingest, "floor_read": _floor_read, "floor_write": _floor_write, "queries": _queries,

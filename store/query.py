@@ -79,7 +79,10 @@ def scope_conditions(source: Table, district: str | None, township: str | None) 
 def day_range(engine: Engine) -> tuple[date, date] | None:
     """The first and last 受理 day held, or None for an empty database."""
     with engine.connect() as conn:
-        first, last = conn.execute(select(func.min(orders.c.received_day), func.max(orders.c.received_day))).one()
+        # Two subqueries, not min and max in one: each is then one step down the day index (SQLite scans
+        # the whole index for both at once, 1.5 s at 24 million orders).
+        first, last = conn.execute(select(select(func.min(orders.c.received_day)).scalar_subquery(),
+                                          select(func.max(orders.c.received_day)).scalar_subquery())).one()
     return (pd.Timestamp(first).date(), pd.Timestamp(last).date()) if first else None
 
 
