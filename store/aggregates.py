@@ -1,15 +1,15 @@
-"""The counts each order contributes, and the pre-computed counts tables (store.tables.cubes) kept exact.
+"""The counts tables (store.cubes) kept exact by signed deltas, and the counts summed from them or the orders.
 
-An upload notes the days (受理日 and 办结日) of every order it writes, before and after the change; at its
-end the cube rows of those days are worked out afresh from the orders, in the database and in the upload's
-transaction. Recounting whole days, rather than adding deltas, keeps the cubes exact after any sequence
-of uploads with no bookkeeping to get wrong, and the database groups millions of rows faster than Python
-can hand it the deltas. Counting is defined once, here (`order_counts`): orders.counted keeps each order's
-flags as bits, and the cubes and store.query sum those bits.
+An upload hands each order it writes to `CubeChanges.add` twice: as it was, if stored before (sign -1), and as it
+is now (+1). Each cube's contributions are summed per cell in pandas, from rows the upload holds anyway, and
+the sums are added to the cube's rows of those days (read, summed, rewritten) in the upload's transaction
+whenever enough have piled up and at the end. So the database reads back only the cells an upload touches,
+never the orders; memory stays bounded; and a cube equals a count from the orders after any sequence of
+uploads, re-uploads and callback updates (tests/store/test_aggregates.py).
 """
 from __future__ import annotations
 
-from datetime import date
+import json
 
 import pandas as pd
 from sqlalchemy import (
@@ -19,12 +19,9 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
-    Table,
     bindparam,
     delete,
     func,
-    insert,
-    literal,
     select,
     type_coerce,
     update,
@@ -32,35 +29,86 @@ from sqlalchemy import (
 
 from metrics.rates import COUNT_COLUMNS
 from store import bulk
-from store.tables import BASES, CUBE_KEYS, cubes, orders
+from store.cubes import BASES, COUNT_BITS, CUBES, Cube, counted_bits, order_counts
+from store.tables import ORDER_COLUMNS, orders
 
-# Bit of each count in orders.counted; "orders" is every order and needs none.
-COUNT_BITS: dict[str, int] = {name: bit for bit, name in enumerate(COUNT_COLUMNS[1:])}
-_REBUILD_ROWS = 200_000
-
-
-def order_counts(rows: pd.DataFrame) -> pd.DataFrame:
-    """Each order's contribution (0 or 1) to each of COUNT_COLUMNS: the one definition of the counts."""
-    valid = rows["callback_valid"].fillna(False).astype(bool)
-    satisfaction = rows["satisfaction"]
-    flags = {
-        "orders": pd.Series(True, index=rows.index),
-        "closed": rows["closed_at"].notna(),
-        "callbacks": valid,
-        "answered": rows["contacted"].notna() | rows["resolved"].notna() | satisfaction.notna(),
-        "contacted": valid & rows["contacted"].fillna(False).astype(bool),
-        "resolved": valid & rows["resolved"].fillna(False).astype(bool),
-        "satisfied": valid & (satisfaction == "满意").fillna(False).astype(bool),
-        "basic_satisfied": valid & (satisfaction == "基本满意").fillna(False).astype(bool),
-        "dissatisfied": valid & (satisfaction == "不满意").fillna(False).astype(bool),
-    }
-    return pd.DataFrame({name: flags[name].to_numpy(dtype="int32") for name in COUNT_COLUMNS}, index=rows.index)
+_PENDING_CELLS = 1_000_000  # summed changes held before they are added to the tables: ~100 MB
+_REBUILD_ROWS = 100_000
 
 
-def counted_bits(counts: pd.DataFrame) -> pd.Series:
-    """orders.counted: the order's counts as bits (see COUNT_BITS)."""
-    bits = sum(counts[name].to_numpy() << bit for name, bit in COUNT_BITS.items())
-    return pd.Series(bits, index=counts.index, dtype="int16")
+class CubeChanges:
+    """What an upload changes in each cube: per (cube, basis) the signed sums per cell, not yet in the table."""
+
+    def __init__(self, conn: Connection, cubes: tuple[Cube, ...] | None = None) -> None:
+        self.conn, self.cubes = conn, CUBES if cubes is None else cubes
+        self.pending: dict[tuple[Cube, str], list[pd.DataFrame]] = {}
+        self.cells = 0
+
+    def add(self, rows: pd.DataFrame, sign: int) -> None:
+        """The orders' contributions (rows as stored) added (+1) or taken away (-1)."""
+        if rows.empty:
+            return
+        excluded = rows["excluded"].fillna(False).astype(bool)
+        for cube in self.cubes:
+            contributions = cube.contributions(rows)
+            for basis in cube.bases:
+                day = pd.to_datetime(rows[BASES[basis]])
+                dated = day.notna().to_numpy()
+                cells = (contributions[dated].assign(day=day[dated], excluded=excluded[dated])
+                         .groupby([*cube.keys, "day", "excluded"], dropna=False, sort=False)[list(cube.measures)].sum())
+                self.pending.setdefault((cube, basis), []).append((cells * sign).reset_index())
+                self.cells += len(cells)
+        if self.cells > _PENDING_CELLS:
+            self.applied()
+
+    def applied(self) -> None:
+        """The pending changes added to the tables."""
+        for (cube, basis), frames in self.pending.items():
+            _added(self.conn, cube, basis, pd.concat(frames, ignore_index=True))
+        self.pending.clear()
+        self.cells = 0
+
+
+def _added(conn: Connection, cube: Cube, basis: str, changes: pd.DataFrame) -> None:
+    """Changes per cell added to the cube's rows of their days: those rows read, summed with the changes and
+    written back; a cell left with no orders goes."""
+    table, keys, measures = cube.table, [*cube.keys, "day", "excluded"], list(cube.measures)
+    days = sorted(day.date() for day in changes["day"].unique())
+    in_days = [table.c.basis == basis, bulk.among(conn, table.c.day, days)]
+    stored = pd.DataFrame(conn.execute(select(*(table.c[c] for c in keys + measures)).where(*in_days)).all(),
+                          columns=keys + measures)
+    if not stored.empty:
+        stored = stored.assign(day=pd.to_datetime(stored["day"]), excluded=stored["excluded"].astype(bool))
+        conn.execute(delete(table).where(*in_days))
+        changes = pd.concat([stored, changes], ignore_index=True)
+    cells = changes.groupby(keys, dropna=False, sort=False)[measures].sum().reset_index()
+    assert (cells["orders"] >= 0).all(), f"counts_{cube.name}: a cell would count fewer than no orders"
+    bulk.inserted(conn, table, cells[cells["orders"] > 0].assign(basis=basis))
+
+
+def cube_signature(cube: Cube) -> str:
+    """What a cube's table holds: a changed declaration means the table is rebuilt."""
+    return json.dumps([cube.keys, cube.measures, cube.bases], ensure_ascii=False)
+
+
+def rebuilt(conn: Connection, cubes: tuple[Cube, ...], recount_bits: bool = False) -> None:
+    """These cubes' tables made anew and filled from the orders, a page of orders at a time; with
+    recount_bits, orders.counted is worked out afresh first (a database of schema 1)."""
+    for cube in cubes:
+        cube.table.drop(conn, checkfirst=True)
+        cube.table.create(conn)
+    changes = CubeChanges(conn, cubes)
+    last = ""
+    while page := conn.execute(select(orders).where(orders.c.order_id > last).order_by(orders.c.order_id)
+                               .limit(_REBUILD_ROWS)).all():
+        rows = pd.DataFrame(page, columns=list(ORDER_COLUMNS))
+        if recount_bits:
+            rows["counted"] = counted_bits(order_counts(rows))
+            conn.execute(update(orders).where(orders.c.order_id == bindparam("id")).values(counted=bindparam("bits")),
+                         [{"id": i, "bits": int(b)} for i, b in zip(rows["order_id"], rows["counted"])])
+        changes.add(rows, +1)
+        last = rows["order_id"].iloc[-1]
+    changes.applied()
 
 
 def order_day(basis: str) -> Column:
@@ -77,71 +125,14 @@ def counts_from_orders(keys: list[str], basis: str, *conditions: ColumnElement[b
             .where(day.is_not(None), *conditions).group_by(*columns, day, orders.c.excluded))
 
 
-def counts_from_cube(cube: Table, keys: list[str], basis: str, *conditions: ColumnElement[bool]) -> Select:
-    """The same counts summed from a counts table holding (at least) these keys."""
-    columns = [cube.c[k] for k in keys]
+def counts_from_cube(cube: Cube, keys: list[str], basis: str, *conditions: ColumnElement[bool]) -> Select:
+    """The same counts summed from a cube of COUNT_COLUMNS holding (at least) these keys."""
+    table = cube.table
+    columns = [table.c[k] for k in keys]
     # Days and flags as stored: pandas converts a column at once, faster than a conversion per row.
-    day, excluded = type_coerce(cube.c.day, String).label("day"), type_coerce(cube.c.excluded, Integer)
-    if len(keys) == len(cube.c) - len(COUNT_COLUMNS) - 3:  # all the cube's keys: a row per cell already
-        return select(*columns, day, excluded, *(cube.c[c] for c in COUNT_COLUMNS)).where(cube.c.basis == basis,
-                                                                                          *conditions)
-    return (select(*columns, day, excluded, *(func.sum(cube.c[c]).label(c) for c in COUNT_COLUMNS))
-            .where(cube.c.basis == basis, *conditions).group_by(*columns, cube.c.day, cube.c.excluded))
-
-
-class TouchedDays:
-    """The days, per basis, whose counts an upload changes: those of each order it writes, as it was and as it is."""
-
-    def __init__(self) -> None:
-        self.days: dict[str, set[date]] = {basis: set() for basis in BASES}
-
-    def add(self, rows: pd.DataFrame) -> None:
-        for basis, column in BASES.items():
-            self.days[basis].update(pd.to_datetime(rows[column].dropna().unique()).date)
-
-
-def refreshed(conn: Connection, touched: TouchedDays) -> None:
-    """The cube rows of the touched days recounted from the orders."""
-    for basis, days in touched.days.items():
-        if days:
-            _recounted(conn, basis, sorted(days))
-
-
-def _recounted(conn: Connection, basis: str, days: list[date] | None) -> None:
-    """The cube rows of a basis recounted, for these days or (None) for every day. The widest cubes are
-    counted from the orders, a narrower one from a wider cube already recounted (far fewer rows to group)."""
-    done: list[str] = []
-    for name in sorted(CUBE_KEYS, key=lambda n: -len(CUBE_KEYS[n])):
-        table, keys = cubes[name], list(CUBE_KEYS[name])
-        wider = next((cubes[d] for d in reversed(done) if set(keys) <= set(CUBE_KEYS[d])), None)
-        gone = delete(table).where(table.c.basis == basis)
-        if wider is not None:
-            recount = counts_from_cube(wider, keys, basis, *_among_days(conn, wider.c.day, days))
-        else:
-            recount = counts_from_orders(keys, basis, *_among_days(conn, order_day(basis), days))
-        conn.execute(gone.where(*_among_days(conn, table.c.day, days)))
-        conn.execute(insert(table).from_select([*keys, "day", "excluded", *COUNT_COLUMNS, "basis"],
-                                               recount.add_columns(literal(basis))))
-        done.append(name)
-
-
-def _among_days(conn: Connection, day: Column, days: list[date] | None) -> list[ColumnElement[bool]]:
-    return [] if days is None else [bulk.among(conn, day, days)]
-
-
-def rebuilt(conn: Connection) -> None:
-    """orders.counted and every counts table worked out afresh from the orders (a database of schema 1)."""
-    columns = ["order_id", "closed_at", "callback_valid", "contacted", "resolved", "satisfaction"]
-    last = ""
-    while True:
-        page = conn.execute(select(*(orders.c[c] for c in columns)).where(orders.c.order_id > last)
-                            .order_by(orders.c.order_id).limit(_REBUILD_ROWS)).all()
-        if not page:
-            break
-        rows = pd.DataFrame(page, columns=columns)
-        counted = counted_bits(order_counts(rows))
-        conn.execute(update(orders).where(orders.c.order_id == bindparam("id")).values(counted=bindparam("bits")),
-                     [{"id": i, "bits": int(b)} for i, b in zip(rows["order_id"], counted)])
-        last = rows["order_id"].iloc[-1]
-    for basis in BASES:
-        _recounted(conn, basis, None)
+    day, excluded = type_coerce(table.c.day, String).label("day"), type_coerce(table.c.excluded, Integer)
+    if len(keys) == len(cube.keys):  # all the cube's keys: a row per cell already
+        return select(*columns, day, excluded, *(table.c[c] for c in COUNT_COLUMNS)).where(table.c.basis == basis,
+                                                                                           *conditions)
+    return (select(*columns, day, excluded, *(func.sum(table.c[c]).label(c) for c in COUNT_COLUMNS))
+            .where(table.c.basis == basis, *conditions).group_by(*columns, table.c.day, table.c.excluded))

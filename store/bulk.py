@@ -8,7 +8,7 @@ import json
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
-from sqlalchemy import Column, Connection, Date, MetaData, Table, any_, bindparam, func, select
+from sqlalchemy import Column, Connection, Date, Table, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 _SQLITE_BATCH = 50_000
@@ -66,12 +66,3 @@ def among(conn: Connection, column: Column, keys: list) -> object:
         return column == any_(bindparam(None, keys, type_=ARRAY(column.type)))
     values = func.json_each(json.dumps(keys, ensure_ascii=False, default=str)).table_valued("value")
     return column.in_(select(values.c.value))
-
-
-def temporary(conn: Connection, name: str, *columns: Column) -> Table:
-    """A new, empty table of this connection only; the caller drops it when done. A pooled SQLite
-    connection may still hold one from a failed upload (pysqlite creates it outside any transaction)."""
-    table = Table(name, MetaData(), *columns, prefixes=["TEMPORARY"])
-    table.drop(conn, checkfirst=True)
-    table.create(conn)
-    return table

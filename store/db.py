@@ -1,11 +1,13 @@
 """The engine, from DATABASE_URL or an embedded SQLite file, and automatic, versioned schema creation."""
 from __future__ import annotations
 
+import json
 import os
 
-from sqlalchemy import Connection, Engine, create_engine, event, select, update
+from sqlalchemy import Connection, Engine, create_engine, delete, event, select, update
 
-from store.aggregates import rebuilt
+from store.aggregates import cube_signature, rebuilt
+from store.cubes import COUNT_CUBES, CUBES
 from store.paths import LOCAL_DIR
 from store.profile import CityProfile, load_profile
 from store.tables import SCHEMA_VERSION, meta, metadata
@@ -52,6 +54,7 @@ def connect(url: str | None = None, profile: str | None = None) -> Engine:
             raise RuntimeError(f"数据库结构版本 {rows['schema_version']} 高于本程序支持的 {SCHEMA_VERSION}，请升级程序。")
         elif int(rows["schema_version"]) < SCHEMA_VERSION:
             _upgraded(conn)
+        _with_cubes_built(conn, rows.get("cubes"))
     return engine
 
 
@@ -67,8 +70,21 @@ def _upgraded(conn: Connection) -> None:
     the index by handler goes, as the counts tables answer those queries."""
     conn.exec_driver_sql("ALTER TABLE orders ADD COLUMN counted SMALLINT NOT NULL DEFAULT 0")
     conn.exec_driver_sql("DROP INDEX IF EXISTS ix_orders_handler")
-    rebuilt(conn)
+    rebuilt(conn, CUBES, recount_bits=True)
     conn.execute(update(meta).where(meta.c.key == "schema_version").values(value=str(SCHEMA_VERSION)))
+
+
+def _with_cubes_built(conn: Connection, recorded: str | None) -> None:
+    """A cube declared (or declared differently) since the database was last opened is built from its orders.
+    meta "cubes" records what each table holds; a database from before that record has the COUNT_CUBES."""
+    built = json.loads(recorded) if recorded else {c.name: cube_signature(c) for c in COUNT_CUBES}
+    signatures = {c.name: cube_signature(c) for c in CUBES}
+    stale = tuple(c for c in CUBES if built.get(c.name) != signatures[c.name])
+    if stale:
+        rebuilt(conn, stale)
+    if stale or recorded is None:
+        conn.execute(delete(meta).where(meta.c.key == "cubes"))
+        conn.execute(meta.insert().values(key="cubes", value=json.dumps(signatures, ensure_ascii=False)))
 
 
 def one_upload_at_a_time(conn: Connection) -> None:

@@ -170,20 +170,47 @@ def demo_orders(n: int = 200_000, seed: int = 2025, year: int = 2025, profile: C
     return _orders(n, seed, year, profile or load_profile("beijing"), DEMO_ID_PREFIX)
 
 
-def demo_order_chunks(n: int, chunk: int = 1_000_000, seed: int = 2025, year: int = 2025, distinct: int = 4
-                      ) -> Iterator[pd.DataFrame]:
+def demo_order_chunks(n: int, chunk: int = 1_000_000, seed: int = 2025, year: int = 2025, distinct: int = 4,
+                      months: int = 12) -> Iterator[pd.DataFrame]:
     """`n` demo orders for benchmarks of city scale: copies of up to `distinct` generated frames of `chunk`
     orders (seeds seed, seed + 1, …; a year of 24 million generated afresh would take an hour), each copy
-    under its own order ids, yielded month by month as a year's export sorted by time is."""
+    under its own order ids, yielded month by month as an export sorted by time is. With months < 12 the
+    orders fall in the year's last `months` months (a generated month m moves to month 12 - months + 1 +
+    (m - 1) % months, its times shifted by whole days): the same orders, denser, as a city of 1–2 million
+    orders a month exports one month."""
     sizes = [min(chunk, n - start) for start in range(0, n, chunk)]
     frames = [demo_orders(size, seed + k, year) for k, size in enumerate(sizes[:distinct])]
-    months = [pd.to_datetime(f["来电时间"], format="%Y/%m/%d %H:%M:%S").dt.month.to_numpy() for f in frames]
-    for month in range(1, 13):
+    months_of = [_parsed_times(f["来电时间"]).dt.month.to_numpy() for f in frames]
+    first, numbered = 12 - months + 1, [0] * len(sizes)
+    for target in range(first, 13):
         for copy, size in enumerate(sizes):
-            rows = np.flatnonzero(months[copy % distinct][:size] == month)
-            frame = frames[copy % distinct].iloc[rows].copy()
-            frame["工单编号"] = f"{DEMO_ID_PREFIX}{year}{copy:04d}" + pd.Series(rows + 1).astype(str).str.zfill(8).to_numpy()
+            source = months_of[copy % distinct][:size]
+            rows = np.flatnonzero((source - 1) % months == target - first)
+            frame = _moved_to_month(frames[copy % distinct].iloc[rows], source[rows], target, year)
+            frame = frame.iloc[np.argsort(_parsed_times(frame["来电时间"]).to_numpy(), kind="stable")]
+            # Numbered in the order of receipt, as a hotline numbers its orders.
+            serial = pd.Series(np.arange(numbered[copy] + 1, numbered[copy] + len(frame) + 1)).astype(str).str.zfill(8)
+            frame["工单编号"] = f"{DEMO_ID_PREFIX}{year}{copy:04d}" + serial.to_numpy()
+            numbered[copy] += len(frame)
             yield frame
+
+
+def _moved_to_month(frame: pd.DataFrame, source_months: np.ndarray, target: int, year: int) -> pd.DataFrame:
+    """Orders of other months moved into month `target`, every time of an order by the same whole days."""
+    frame = frame.copy()
+    if (source_months == target).all():
+        return frame
+    starts = pd.to_datetime(pd.DataFrame({"year": year, "month": source_months, "day": 1}))
+    shift = pd.Timestamp(year, target, 1) - pd.DatetimeIndex(starts)
+    for column in ("来电时间", "联系时间", "办结时间", "截止时间"):
+        times = _parsed_times(frame[column]) + shift
+        seconds = (times - pd.Timestamp(1970, 1, 1)).dt.total_seconds().fillna(0).to_numpy(dtype="int64")
+        frame[column] = _export_times(seconds, times.notna().to_numpy())
+    return frame
+
+
+def _parsed_times(export: pd.Series) -> pd.Series:
+    return pd.to_datetime(export, format="%Y/%m/%d %H:%M:%S", errors="coerce")
 
 
 def demo_upload_sample(seed: int = 7) -> pd.DataFrame:

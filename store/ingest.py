@@ -1,29 +1,35 @@
 """An evaluator's file into the database: read -> map -> validate -> mask -> upsert, in one transaction.
 
 The file streams through in chunks, so memory does not grow with its size: each chunk is validated,
-masked and merged into the orders by the engine's bulk path, and the counts tables follow by deltas
-(store.aggregates). Nothing is lost: rows read = rows accepted + rows rejected, and rejected rows are
+masked and merged into the orders by the engine's bulk path, and the counts tables follow by signed
+deltas (store.aggregates). Nothing is lost: rows read = rows accepted + rows rejected, and rejected rows are
 kept in the quarantine table with their row number, column and reason. A file that cannot be read, or
 an upload that fails half way, changes nothing.
 """
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Self
 
 import pandas as pd
-from sqlalchemy import Column, Connection, Engine, Integer, String, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from store import audit, bulk
-from store.aggregates import TouchedDays, counted_bits, order_counts, refreshed
+from store.aggregates import CubeChanges
+from store.cubes import counted_bits, order_counts
 from store.db import active_profile, one_upload_at_a_time
 from store.fields import DEFAULTED, FIELDS
 from store.mapping import Mapping, load_mapping, resolve
 from store.privacy import hash_key, masked_text, phone_hashes
 from store.profile import CityProfile
-from store.read import NO_ROWS, FileError, RawChunk, Reading, Source, open_reading, sha256
+from store.read import NO_ROWS, FileError, Reading, Source, open_reading, sha256
 from store.tables import ORDER_COLUMNS, WHISTLE_UPLOAD, orders, quarantine, uploads
 from store.validate import checked_orders
 
@@ -113,8 +119,7 @@ def prepared_file(engine: Engine, data: Source, file_name: str, mapping: str | d
     reading, resolved = _opened(data, file_name, mapping)
     now = now or pd.Timestamp.now()
     tally = _Tally()
-    with engine.begin() as conn:  # only the temporary table of ids seen is written, and dropped
-        _checked_chunks(conn, reading, resolved, active_profile(engine), now, tally)
+    _checked_chunks(reading, resolved, active_profile(engine), now, tally)
     _check_rows_read(tally)
     return Prepared(file_name, sha256(data), data, resolved, reading.encoding, tally.read, tally.accepted,
                     tally.all_problems(), now)
@@ -162,17 +167,17 @@ def _loaded(engine: Engine, file_name: str, digest: str, reading: Reading, mappi
         upload_id = conn.execute(insert(uploads).values(
             file_name=file_name, sha256=digest, mapping=mapping.name, rows_read=0, accepted=0, rejected=0,
             inserted=0, updated=0, uploaded_by=user, uploaded_at=datetime.now()).returning(uploads.c.id)).scalar_one()
-        touched = TouchedDays()
+        changes = CubeChanges(conn)
 
-        def written(rows: pd.DataFrame, chunk: RawChunk, problems: pd.DataFrame) -> None:
-            inserted, updated = _merged(conn, rows.assign(upload_id=upload_id), touched)
+        def written(checked: _CheckedChunk) -> None:
+            inserted, updated = _merged(conn, checked.rows.assign(upload_id=upload_id), changes)
             tally.inserted += inserted
             tally.updated += updated
-            quarantined(conn, upload_id, problems, quarantine_records(chunk.frame, mapping, problems))
+            quarantined(conn, upload_id, checked.problems, checked.records)
 
-        _checked_chunks(conn, reading, mapping, profile, now, tally, written)
+        _checked_chunks(reading, mapping, profile, now, tally, written)
         _check_rows_read(tally)
-        refreshed(conn, touched)
+        changes.applied()
         result = IngestResult(upload_id, file_name, tally.read, tally.accepted, 0, tally.inserted, tally.updated,
                               mapping=mapping.name, encoding=reading.encoding, problems=tally.all_problems())
         result.rejected = result.problems["row"].nunique()
@@ -184,45 +189,97 @@ def _loaded(engine: Engine, file_name: str, digest: str, reading: Reading, mappi
     return result
 
 
-def _checked_chunks(conn: Connection, reading: Reading, mapping: Mapping, profile: CityProfile, now: pd.Timestamp,
-                    tally: _Tally, written: Callable[[pd.DataFrame, RawChunk, pd.DataFrame], None] | None = None
-                    ) -> None:
+@dataclass
+class _CheckedChunk:
+    """A chunk validated and prepared for writing: the rows as the orders table will hold them, the problems
+    and the rejected rows' records for the quarantine."""
+
+    rows: pd.DataFrame
+    problems: pd.DataFrame
+    records: dict[int, str]
+    rows_read: int
+
+
+def _checked_chunks(reading: Reading, mapping: Mapping, profile: CityProfile, now: pd.Timestamp, tally: _Tally,
+                    written: Callable[[_CheckedChunk], None] | None = None) -> None:
     """Each chunk validated (an id repeated from an earlier chunk is a duplicate too), counted in `tally`,
-    and handed to `written` as the rows the orders table will hold."""
-    seen = _SeenIds(conn)
-    for chunk in reading.chunks:
-        checked = checked_orders(chunk.frame, mapping, profile, now, seen.earlier_rows)
-        seen.add(checked.ids, chunk.frame["_row"])
-        problems = with_ragged(checked.problems, chunk.ragged)
-        rows = _stored_rows(checked.orders, chunk.frame, mapping)
-        tally.read += chunk.rows_read
-        tally.accepted += len(rows)
-        tally.problems.append(problems)
+    and handed to `written`. A thread reads and validates the next chunk while this one is written: the
+    database and pyarrow work without Python's lock, so the two overlap on a second core."""
+    for checked in _in_background(_validated(reading, mapping, profile, now)):
+        tally.read += checked.rows_read
+        tally.accepted += len(checked.rows)
+        tally.problems.append(checked.problems)
         if written is not None:
-            written(rows, chunk, problems)
-    seen.table.drop(conn)
+            written(checked)
+
+
+def _validated(reading: Reading, mapping: Mapping, profile: CityProfile, now: pd.Timestamp
+               ) -> Iterator[_CheckedChunk]:
+    with _SeenIds() as seen:
+        for chunk in reading.chunks:
+            checked = checked_orders(chunk.frame, mapping, profile, now, seen.earlier_rows)
+            seen.add(checked.ids, chunk.frame["_row"])
+            problems = with_ragged(checked.problems, chunk.ragged)
+            yield _CheckedChunk(_stored_rows(checked.orders, chunk.frame, mapping), problems,
+                                quarantine_records(chunk.frame, mapping, problems), chunk.rows_read)
+
+
+def _in_background(items: Iterator[_CheckedChunk]) -> Iterator[_CheckedChunk]:
+    """The items, produced by a thread of their own one item ahead; its error is raised here, and the thread
+    stops when the consumer stops early."""
+    ready: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                ready.put(item)
+                if stop.is_set():
+                    return
+            ready.put(_DONE)
+        except Exception as error:  # noqa: BLE001 - handed to the consumer, which raises it
+            ready.put(error)
+
+    worker = threading.Thread(target=produce, name="ingest-validation", daemon=True)
+    worker.start()
+    try:
+        while (item := ready.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a producer waiting to hand over an item
+            with contextlib.suppress(queue.Empty):
+                ready.get(timeout=0.1)
+
+
+_DONE = object()
 
 
 class _SeenIds:
-    """The order ids of the chunks read so far and the row each first appeared in, in a temporary table:
-    duplicates are found across the whole file while memory holds one chunk."""
+    """The order ids of the chunks read so far and the row each first appeared in, in a private temporary
+    SQLite database on disk: duplicates are found across the whole file while memory holds one chunk, and the
+    upload's own database is not touched (the validation thread owns this connection)."""
 
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self.table = bulk.temporary(conn, "upload_ids", Column("order_id", String(200), primary_key=True),
-                                    Column("row_number", Integer, nullable=False))
+    def __enter__(self) -> Self:
+        self.db = sqlite3.connect("")
+        self.db.execute("CREATE TABLE seen (order_id TEXT PRIMARY KEY, row_number INTEGER NOT NULL)")
         self.found: dict[str, int] = {}
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.db.close()
 
     def earlier_rows(self, ids: pd.Series) -> pd.Series:
-        t = self.table
-        query = select(t.c.order_id, t.c.row_number).where(
-            bulk.among(self.conn, t.c.order_id, ids.dropna().unique().tolist()))
-        self.found = dict(self.conn.execute(query).all())
+        keys = json.dumps(ids.dropna().unique().tolist(), ensure_ascii=False)
+        self.found = dict(self.db.execute(
+            "SELECT order_id, row_number FROM seen WHERE order_id IN (SELECT value FROM json_each(?))", (keys,)))
         return pd.Series(pd.array(ids.map(self.found), dtype="Int64"), index=ids.index)
 
     def add(self, ids: pd.Series, rows: pd.Series) -> None:
         first = (ids.notna() & ~ids.duplicated() & ~ids.isin(list(self.found))).to_numpy()
-        bulk.inserted(self.conn, self.table, pd.DataFrame({"order_id": ids[first], "row_number": rows[first]}))
+        self.db.executemany("INSERT INTO seen VALUES (?, ?)", zip(ids[first].tolist(), rows[first].tolist()))
 
 
 def _stored_rows(checked: pd.DataFrame, raw: pd.DataFrame, mapping: Mapping) -> pd.DataFrame:
@@ -249,9 +306,10 @@ def with_ragged(problems: pd.DataFrame, ragged: list[tuple[int, str]]) -> pd.Dat
     return pd.concat([problems, rows[problems.columns]], ignore_index=True)
 
 
-def _merged(conn: Connection, rows: pd.DataFrame, touched: TouchedDays) -> tuple[int, int]:
+def _merged(conn: Connection, rows: pd.DataFrame, changes: CubeChanges) -> tuple[int, int]:
     """New orders inserted, changed ones merged with what is stored: (inserted, updated). Unchanged rows
-    (same fingerprint) are left alone; the days of the others are noted for the counts tables."""
+    (same fingerprint) are left alone; the counts tables lose what the changed ones counted and gain what the
+    written ones count."""
     ids = rows["order_id"].tolist()
     stored = dict(conn.execute(select(orders.c.order_id, orders.c.row_hash)
                                .where(bulk.among(conn, orders.c.order_id, ids))).all())
@@ -265,8 +323,8 @@ def _merged(conn: Connection, rows: pd.DataFrame, touched: TouchedDays) -> tuple
     written = pd.concat([rows[new], _merged_rows(before, later)], ignore_index=True)
     written["counted"] = counted_bits(order_counts(written))
     bulk.inserted(conn, orders, written[list(ORDER_COLUMNS)])
-    touched.add(before)
-    touched.add(written)
+    changes.add(before, -1)
+    changes.add(written, +1)
     return int(new.sum()), int(changed.sum())
 
 

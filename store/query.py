@@ -8,8 +8,9 @@ from sqlalchemy import Engine, Select, Table, desc, func, literal, select
 
 from metrics.rates import COUNT_COLUMNS  # the contract: metrics/ consumes exactly these counts
 from store.aggregates import counts_from_cube, counts_from_orders, order_day
+from store.cubes import COUNT_CUBES, PLACE
 from store.db import active_profile
-from store.tables import CUBE_KEYS, cubes, orders, quarantine, unit_population, uploads
+from store.tables import orders, quarantine, unit_population, uploads
 
 GROUP_KEYS = ("district", "township", "handler", "handler_type", "request_type", "category1",
               "category2", "channel", "urgency", "qiyou_tag")
@@ -45,12 +46,12 @@ def _daily_counts(by: list[str], start: date, end: date, by_closed_day: bool, di
     if unknown:
         raise ValueError(f"不能按 {unknown} 分组")
     needed = {*by, *(["district"] if district else []), *(["township"] if township else [])}
-    cube = next((cubes[name] for name, keys in CUBE_KEYS.items() if needed <= set(keys)), None)
+    cube = next((c for c in COUNT_CUBES if needed <= set(c.keys)), None)
+    basis = "closed" if by_closed_day else "received"
     if cube is None:
-        basis = "closed" if by_closed_day else "received"
         source, day, query = orders, order_day(basis), counts_from_orders(by, basis)
     else:
-        source, day, query = cube, cube.c.day, counts_from_cube(cube, by, "closed" if by_closed_day else "received")
+        source, day, query = cube.table, cube.table.c.day, counts_from_cube(cube, by, basis)
     return query.where(day.between(start, end), *scope_conditions(source, district, township))
 
 
@@ -130,7 +131,7 @@ def _with_uploaded(units: pd.DataFrame, uploaded: pd.DataFrame, keys: list[str])
 
 def _units_named_in_orders(engine: Engine) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Without a city profile the units are those the orders name; populations are unknown."""
-    place = cubes["place"]
+    place = PLACE.table
     query = select(place.c.district, place.c.township).distinct()
     with engine.connect() as conn:
         pairs = pd.DataFrame(conn.execute(query).all(), columns=["district", "name"])

@@ -19,7 +19,6 @@ from sqlalchemy import (
     Text,
 )
 
-from metrics.rates import COUNT_COLUMNS  # the contract: metrics/ consumes exactly these counts
 from store.fields import DEFAULTED, FIELDS, Kind
 
 SCHEMA_VERSION = 2  # 2: orders.counted and the counts_* tables
@@ -47,7 +46,7 @@ def _derived_columns() -> list[Column]:
         Column("closed_day", Date, comment="办结日期：按办结时间划分考核周期时使用"),
         Column("phone_hash", String(64), comment="来电号码的带密钥哈希（重复诉求分析），不可还原"),
         Column("row_hash", BigInteger, nullable=False, comment="行内容指纹：识别重复上传"),
-        Column("counted", SmallInteger, nullable=False, comment="本单计入哪些计数（位：见 store.aggregates.COUNT_BITS）"),
+        Column("counted", SmallInteger, nullable=False, comment="本单计入哪些计数（位：见 store.cubes.COUNT_BITS）"),
         Column("upload_id", Integer, ForeignKey("uploads.id"), nullable=False, comment="最近一次写入本行的上传"),
         # Whether a file stated these values or ingestion inferred them: a stated value is never replaced by
         # an inferred one from a later file.
@@ -81,33 +80,6 @@ uploads = Table(
 orders = Table("orders", metadata, *_order_columns(), *_derived_columns())
 Index("ix_orders_day_unit", orders.c.received_day, orders.c.district, orders.c.township)
 Index("ix_orders_closed_day", orders.c.closed_day)
-
-# Pre-computed counts per day (受理日 or 办结日: `basis`), a few keys and the 剔除 flag, kept by store.aggregates.
-# Pages ask for thousands of these rows instead of millions of orders; the day grain keeps any period exact.
-BASES: dict[str, str] = {"received": "received_day", "closed": "closed_day"}
-CUBE_KEYS: dict[str, tuple[str, ...]] = {  # smallest first: a query takes the first that has its keys
-    "place": ("district", "township"),
-    "unit": ("handler_type", "handler"),
-    "channel": ("district", "township", "channel"),
-    "request": ("district", "township", "request_type"),
-    "topic": ("district", "township", "category1", "category2"),
-}
-
-
-def _cube(name: str, keys: tuple[str, ...]) -> Table:
-    table = Table(
-        f"counts_{name}", metadata,
-        Column("basis", String(8), nullable=False),
-        Column("day", Date, nullable=False),
-        *(Column(k, orders.c[k].type) for k in keys),
-        Column("excluded", Boolean, nullable=False),
-        *(Column(c, Integer, nullable=False) for c in COUNT_COLUMNS),
-    )
-    Index(f"ix_counts_{name}_day", table.c.basis, table.c.day)
-    return table
-
-
-cubes: dict[str, Table] = {name: _cube(name, keys) for name, keys in CUBE_KEYS.items()}
 
 quarantine = Table(
     "quarantine", metadata,

@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import func, select, text
 
 import store.read
+from store.cubes import BASES, COUNT_CUBES, PLACE
 from store.demo import demo_orders
 from store.ingest import IngestResult, ingest_file
 from store.query import counts
-from store.tables import BASES, CUBE_KEYS, cubes, orders
+from store.tables import orders
 from tests.store.helpers import stored_orders, table_counts
 from tests.store.test_aggregates import cube_rows, direct_counts
 
@@ -35,7 +36,7 @@ def _files() -> tuple[bytes, bytes, bytes, list[str]]:
 
 def _consistent_totals(engine) -> tuple[int, int]:
     """In one statement: the orders stored, and the orders the counts tables hold (they must agree)."""
-    place = cubes["place"]
+    place = PLACE.table
     with engine.connect() as conn:
         return tuple(conn.execute(select(
             select(func.count()).select_from(orders).scalar_subquery(),
@@ -82,9 +83,10 @@ def test_two_uploads_at_once_both_land_and_readers_never_see_half(engine, monkey
     assert table_counts(engine)["orders"] == base + FIRST + SECOND
     shared = stored_orders(engine).loc[shared_ids]
     assert (shared["satisfaction"] == "满意").all()
-    for cube, keys in CUBE_KEYS.items():
+    for cube in COUNT_CUBES:
         for basis in BASES:
-            pd.testing.assert_frame_equal(cube_rows(engine, cube, basis), direct_counts(engine, keys, basis), obj=cube)
+            pd.testing.assert_frame_equal(cube_rows(engine, cube.name, basis), direct_counts(engine, cube.keys, basis),
+                                          obj=cube.name)
     # Every look during the uploads saw a whole state: the orders and their counts agreeing, and one of the four.
     assert len(seen) > 1
     assert all(stored == counted for stored, counted in seen), seen

@@ -18,13 +18,14 @@ from hypothesis import strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import func, select
 
+from store.cubes import PLACE
 from store.db import connect
 from store.fields import BY_NAME
 from store.ingest import IngestResult, committed, earlier_upload, ingest_file, prepared_file
 from store.mapping import resolve
 from store.profile import load_profile
 from store.read import FileError
-from store.tables import cubes, orders, quarantine, uploads
+from store.tables import orders, quarantine, uploads
 from store.validate import checked_orders
 from tests.store.helpers import BEIJING_HEADERS, NOW, workbook_bytes
 
@@ -149,7 +150,7 @@ def _uploads(engine) -> int:
 def _check_consistent(engine) -> None:
     """Every order came from an upload's new rows; the counts tables count every order once; every upload's
     rejected rows are in the quarantine; every upload's rows add up."""
-    place = cubes["place"]
+    place = PLACE.table
     with engine.connect() as conn:
         stored = conn.execute(select(func.count()).select_from(orders)).scalar_one()
         inserted = conn.execute(select(func.coalesce(func.sum(uploads.c.inserted), 0))).scalar_one()

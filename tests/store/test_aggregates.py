@@ -7,16 +7,21 @@ from datetime import date, timedelta
 
 import pandas as pd
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Integer, select
 
+import store.aggregates
+import store.cubes
+import store.db
 import store.read
 from metrics.rates import COUNT_COLUMNS
+from store.cubes import BASES, COUNT_CUBES, declared
 from store.db import connect
 from store.ingest import ingest_file
 from store.query import counts, period_counts
-from store.tables import BASES, CUBE_KEYS, cubes, meta, orders
+from store.tables import meta, orders
 from tests.store.helpers import NOW, csv_bytes, stored_orders
 
+CUBES = {c.name: c for c in COUNT_CUBES}
 PLACES = [("朝阳区", "建外街道"), ("朝阳区", "朝外街道"), ("海淀区", "万寿路街道"), ("西城区", "")]
 HANDLERS = ["", "", "朝阳区城管委", "北京市热力集团", "市交通委"]
 COLUMNS = ["工单编号", "来电时间", "办结时间", "被反映区", "被反映街乡镇", "主办单位", "工单类型", "一级分类", "渠道",
@@ -72,12 +77,12 @@ def direct_counts(engine, keys: tuple[str, ...], basis: str) -> pd.DataFrame:
 
 
 def cube_rows(engine, cube: str, basis: str) -> pd.DataFrame:
-    table = cubes[cube]
+    table = CUBES[cube].table
     with engine.connect() as conn:
         rows = conn.execute(select(table).where(table.c.basis == basis)).mappings().all()
     frame = pd.DataFrame(rows, columns=list(table.c.keys())).drop(columns="basis")
     return _canonical(frame.assign(day=pd.to_datetime(frame["day"]), excluded=frame["excluded"].astype(bool)),
-                      CUBE_KEYS[cube])
+                      CUBES[cube].keys)
 
 
 def _canonical(frame: pd.DataFrame, keys) -> pd.DataFrame:
@@ -88,10 +93,10 @@ def _canonical(frame: pd.DataFrame, keys) -> pd.DataFrame:
 
 
 def assert_counts_agree(engine) -> None:
-    for cube, keys in CUBE_KEYS.items():
+    for cube in COUNT_CUBES:
         for basis in BASES:
-            pd.testing.assert_frame_equal(cube_rows(engine, cube, basis), direct_counts(engine, keys, basis),
-                                          obj=f"{cube} by {basis} day")
+            pd.testing.assert_frame_equal(cube_rows(engine, cube.name, basis), direct_counts(engine, cube.keys, basis),
+                                          obj=f"{cube.name} by {basis} day")
     cycle = (date(2024, 2, 19), date(2024, 3, 18))  # 2024-03 of a scheme whose cycle starts on the 19th
     for by, district in ((["district", "township"], None), (["handler_type", "handler"], None),
                          (["request_type"], "朝阳区"), (["category1"], None), (["channel"], None), ([], "海淀区")):
@@ -116,6 +121,7 @@ def assert_counts_agree(engine) -> None:
 @pytest.mark.parametrize("seed", [1, 2])
 def test_counts_tables_follow_any_sequence_of_uploads(engine, monkeypatch, seed):
     monkeypatch.setattr(store.read, "CHUNK_BYTES", 200)  # a few rows a chunk: an upload's days span chunks
+    monkeypatch.setattr(store.aggregates, "_PENDING_CELLS", 10)  # changes reach the tables during an upload too
     rng = random.Random(seed)
     pool = [f"R{i}" for i in range(14)]
     sent: list[bytes] = []
@@ -157,8 +163,8 @@ def test_a_schema_1_database_is_upgraded(tmp_path, monkeypatch):
     for step in range(3):
         ingest_file(engine, csv_bytes(_file(rng, [f"R{i}" for i in range(10)])), f"{step}.csv", now=NOW)
     with engine.begin() as conn:  # what schema 1 had: no count flags, no counts tables
-        for table in cubes.values():
-            table.drop(conn)
+        for cube in COUNT_CUBES:
+            cube.table.drop(conn)
         conn.exec_driver_sql("ALTER TABLE orders DROP COLUMN counted")
         conn.execute(meta.update().where(meta.c.key == "schema_version").values(value="1"))
     engine.dispose()
@@ -167,3 +173,55 @@ def test_a_schema_1_database_is_upgraded(tmp_path, monkeypatch):
     with engine.connect() as conn:
         assert conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).scalar_one() == "2"
         assert conn.execute(select(orders.c.counted).where(orders.c.counted > 0)).first() is not None
+
+
+def _hours_to_close(rows: pd.DataFrame) -> pd.DataFrame:
+    """A derived key: whole days from 受理 to 办结 (-1 while open), with the orders and the satisfied."""
+    hours = (pd.to_datetime(rows["closed_at"]) - pd.to_datetime(rows["received_at"])).dt.total_seconds() // 86400
+    return pd.DataFrame({"district": rows["district"], "days_open": hours.fillna(-1).astype("int64"), "orders": 1,
+                         "satisfied": (rows["satisfaction"] == "满意").fillna(False).astype("int64")}, index=rows.index)
+
+
+DAYS_OPEN = declared("test_days_open", ("district", "days_open"), ("orders", "satisfied"), _hours_to_close,
+                     bases=("received",), key_types={"days_open": Integer()})
+
+
+def _days_open_direct(engine) -> pd.DataFrame:
+    o = stored_orders(engine)
+    days = (pd.to_datetime(o["closed_at"]) - pd.to_datetime(o["received_at"])).dt.days.fillna(-1).astype("int64")
+    frame = pd.DataFrame({"day": pd.to_datetime(o["received_day"]), "district": o["district"], "days_open": days,
+                          "excluded": o["excluded"].astype(bool), "orders": 1, "satisfied": o["satisfaction"].eq("满意")})
+    return frame.groupby(["day", "district", "days_open", "excluded"], dropna=False)[["orders", "satisfied"]].sum()
+
+
+def _days_open_stored(engine) -> pd.DataFrame:
+    table = DAYS_OPEN.table
+    with engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(select(table)).mappings().all(), columns=list(table.c.keys()))
+    frame = frame.assign(day=pd.to_datetime(frame["day"]), excluded=frame["excluded"].astype(bool))
+    return frame.groupby(["day", "district", "days_open", "excluded"], dropna=False)[["orders", "satisfied"]].sum()
+
+
+def test_a_cube_declared_later_is_built_from_the_orders_and_then_kept(tmp_path, monkeypatch):
+    monkeypatch.setenv("PII_HASH_KEY", "test-key")
+    monkeypatch.setattr(store.read, "CHUNK_BYTES", 200)
+    url = f"sqlite:///{tmp_path / 'later.sqlite'}"
+    rng = random.Random(9)
+    pool = [f"R{i}" for i in range(12)]
+    engine = connect(url)
+    for step in range(3):
+        ingest_file(engine, csv_bytes(_file(rng, pool)), f"{step}.csv", now=NOW)
+    engine.dispose()
+    with_it = (*store.cubes.CUBES, DAYS_OPEN)
+    monkeypatch.setattr(store.cubes, "CUBES", with_it)
+    monkeypatch.setattr(store.aggregates, "CUBES", with_it)
+    monkeypatch.setattr(store.db, "CUBES", with_it)
+    engine = connect(url)  # the new cube is built here, from the orders already stored
+    built = _days_open_stored(engine)
+    assert built["orders"].sum() == len(stored_orders(engine)) > 0
+    pd.testing.assert_frame_equal(built.sort_index(), _days_open_direct(engine).sort_index(), check_dtype=False)
+    for step in range(3, 7):  # uploads and re-uploads move orders between its cells
+        ingest_file(engine, csv_bytes(_file(rng, pool)), f"{step}.csv", now=NOW)
+        pd.testing.assert_frame_equal(_days_open_stored(engine).sort_index(), _days_open_direct(engine).sort_index(),
+                                      check_dtype=False)
+    assert_counts_agree(engine)

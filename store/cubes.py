@@ -1,0 +1,113 @@
+"""The counts tables ("cubes"): per day (受理日 or 办结日: the basis), a few keys and the 剔除 flag, the sums of
+some measures over the orders. Pages ask for thousands of these rows instead of millions of orders, and the
+day grain keeps any period exact (calendar months, 19th–18th cycles, 7-day windows).
+
+A cube is declared here: its keys, its measures, and how each order contributes (`contributions`). The
+store keeps every declared cube exact at each upload (store.aggregates) and builds a cube declared after the
+database was filled (store.db.connect). Counting is defined once, here (`order_counts`): orders.counted keeps
+each order's count flags as bits, which store.query sums when no cube holds the keys asked for.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import Boolean, Column, Date, Index, Integer, String, Table, Text
+from sqlalchemy.types import TypeEngine
+
+from metrics.rates import COUNT_COLUMNS  # the contract: metrics/ consumes exactly these counts
+from store.phrases import phrase_contributions
+from store.tables import metadata, orders
+
+# The day an order is counted on, per basis: its 受理 day or its 办结 day.
+BASES: dict[str, str] = {"received": "received_day", "closed": "closed_day"}
+# Bit of each count in orders.counted; "orders" is every order and needs none.
+COUNT_BITS: dict[str, int] = {name: bit for bit, name in enumerate(COUNT_COLUMNS[1:])}
+
+Contributions = Callable[[pd.DataFrame], pd.DataFrame]
+
+
+@dataclass(frozen=True)
+class Cube:
+    """A counts table: counts_<name> (basis, day, *keys, excluded, *measures), one row per cell with orders."""
+
+    name: str
+    keys: tuple[str, ...]
+    measures: tuple[str, ...]
+    # Order rows as stored (store.tables.orders' columns) -> one row per order, same index: the keys' values
+    # and each measure's contribution (integers; "orders" is 1 for every order and decides a cell exists).
+    contributions: Contributions
+    bases: tuple[str, ...]
+    table: Table
+
+
+def declared(name: str, keys: tuple[str, ...], measures: tuple[str, ...] = COUNT_COLUMNS,
+             contributions: Contributions | None = None, bases: tuple[str, ...] = tuple(BASES),
+             key_types: dict[str, TypeEngine] | None = None) -> Cube:
+    """A cube and its table. Keys are order columns unless `key_types` gives a derived key's SQL type; without
+    `contributions` the keys are the orders' own columns and the measures the COUNT_COLUMNS."""
+    assert "orders" in measures, "a cube counts its orders: a cell exists while it has some"
+    types = {k: (key_types or {}).get(k) or orders.c[k].type for k in keys}
+    table = Table(
+        f"counts_{name}", metadata,
+        Column("basis", String(8), nullable=False),
+        Column("day", Date, nullable=False),
+        *(Column(k, types[k]) for k in keys),
+        Column("excluded", Boolean, nullable=False),
+        *(Column(m, Integer, nullable=False) for m in measures),
+    )
+    Index(f"ix_counts_{name}_day", table.c.basis, table.c.day)
+    return Cube(name, keys, measures, contributions or _counted_by(keys), bases, table)
+
+
+def order_counts(rows: pd.DataFrame) -> pd.DataFrame:
+    """Each order's contribution (0 or 1) to each of COUNT_COLUMNS: the one definition of the counts."""
+    valid = rows["callback_valid"].fillna(False).astype(bool)
+    satisfaction = rows["satisfaction"]
+    flags = {
+        "orders": pd.Series(True, index=rows.index),
+        "closed": rows["closed_at"].notna(),
+        "callbacks": valid,
+        "answered": rows["contacted"].notna() | rows["resolved"].notna() | satisfaction.notna(),
+        "contacted": valid & rows["contacted"].fillna(False).astype(bool),
+        "resolved": valid & rows["resolved"].fillna(False).astype(bool),
+        "satisfied": valid & (satisfaction == "满意").fillna(False).astype(bool),
+        "basic_satisfied": valid & (satisfaction == "基本满意").fillna(False).astype(bool),
+        "dissatisfied": valid & (satisfaction == "不满意").fillna(False).astype(bool),
+    }
+    return pd.DataFrame({name: flags[name].to_numpy(dtype="int32") for name in COUNT_COLUMNS}, index=rows.index)
+
+
+def counted_bits(counts: pd.DataFrame) -> pd.Series:
+    """orders.counted: the order's counts as bits (see COUNT_BITS)."""
+    bits = sum(counts[name].to_numpy() << bit for name, bit in COUNT_BITS.items())
+    return pd.Series(bits, index=counts.index, dtype="int16")
+
+
+def counts_of(rows: pd.DataFrame) -> pd.DataFrame:
+    """order_counts read back from orders.counted (rows as stored): no need to judge the orders again."""
+    bits = rows["counted"].to_numpy(dtype="int64")
+    counts = {name: (bits >> bit) & 1 for name, bit in COUNT_BITS.items()}
+    return pd.DataFrame({"orders": 1, **counts}, index=rows.index)[list(COUNT_COLUMNS)]
+
+
+def _counted_by(keys: tuple[str, ...]) -> Contributions:
+    def contributions(rows: pd.DataFrame) -> pd.DataFrame:
+        return pd.concat([rows[list(keys)], counts_of(rows)], axis=1)
+    return contributions
+
+
+PLACE = declared("place", ("district", "township"))  # also the units the orders name
+# The cubes of COUNT_COLUMNS, smallest first: store.query.counts reads the first that holds the keys asked for.
+COUNT_CUBES: tuple[Cube, ...] = (
+    PLACE,
+    declared("unit", ("handler_type", "handler")),
+    declared("channel", ("district", "township", "channel")),
+    declared("request", ("district", "township", "request_type")),
+    declared("topic", ("district", "township", "category1", "category2")),
+)
+# Every cube the store keeps: the COUNT_CUBES and the pages' own.
+PHRASE = declared("phrase", ("district", "phrases"), ("orders",), phrase_contributions, ("received",),
+                  {"phrases": Text()})  # 标题高频词 (store.phrases)
+CUBES: tuple[Cube, ...] = (*COUNT_CUBES, PHRASE)
