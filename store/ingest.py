@@ -13,7 +13,7 @@ import json
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Self
@@ -214,7 +214,7 @@ def _checked_chunks(reading: Reading, mapping: Mapping, profile: CityProfile, no
 
 
 def _validated(reading: Reading, mapping: Mapping, profile: CityProfile, now: pd.Timestamp
-               ) -> Iterator[_CheckedChunk]:
+               ) -> Generator[_CheckedChunk, None, None]:
     with _SeenIds() as seen:
         for chunk in reading.chunks:
             checked = checked_orders(chunk.frame, mapping, profile, now, seen.earlier_rows)
@@ -224,7 +224,7 @@ def _validated(reading: Reading, mapping: Mapping, profile: CityProfile, now: pd
                                 quarantine_records(chunk.frame, mapping, problems), chunk.rows_read)
 
 
-def _in_background(items: Iterator[_CheckedChunk]) -> Iterator[_CheckedChunk]:
+def _in_background(items: Generator[_CheckedChunk, None, None]) -> Iterator[_CheckedChunk]:
     """The items, produced by a thread of their own one item ahead; its error is raised here, and the thread
     stops when the consumer stops early."""
     ready: queue.Queue = queue.Queue(maxsize=1)
@@ -232,10 +232,11 @@ def _in_background(items: Iterator[_CheckedChunk]) -> Iterator[_CheckedChunk]:
 
     def produce() -> None:
         try:
-            for item in items:
-                ready.put(item)
-                if stop.is_set():
-                    return
+            with contextlib.closing(items):  # closed in this thread, which owns what the generator opened
+                for item in items:
+                    ready.put(item)
+                    if stop.is_set():
+                        return
             ready.put(_DONE)
         except Exception as error:  # noqa: BLE001 - handed to the consumer, which raises it
             ready.put(error)

@@ -9,7 +9,7 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
-from store.demo import DEMO_ID_PREFIX, HEADERS, SAMPLE_PATH, demo_orders, demo_upload_sample
+from store.demo import DEMO_ID_PREFIX, HEADERS, SAMPLE_PATH, demo_order_chunks, demo_orders, demo_upload_sample
 from store.profile import CityProfile, load_profile
 
 TIME = "%Y/%m/%d %H:%M:%S"
@@ -222,3 +222,23 @@ def test_sample_readme_names_every_bad_line(sample: pd.DataFrame, profile: CityP
     readme = (SAMPLE_PATH.parent / "README.md").read_text(encoding="utf-8")
     for kind, rows in mistakes(sample, profile).items():
         assert f"第 {rows[0] + 2} 行" in readme, kind
+
+
+def _frame_of(chunks) -> pd.DataFrame:
+    frame = pd.concat(list(chunks), ignore_index=True)
+    for column in ("来电时间", "办结时间"):
+        frame[column] = pd.to_datetime(frame[column].replace("", None), format="%Y/%m/%d %H:%M:%S")
+    return frame
+
+
+def test_benchmark_orders_of_one_month_are_the_year_moved_into_december():
+    year = _frame_of(demo_order_chunks(3000, chunk=1000, distinct=2))
+    month = _frame_of(demo_order_chunks(3000, chunk=1000, distinct=2, months=1))
+    assert len(month) == len(year) == 3000 and month["工单编号"].is_unique
+    assert set(year["来电时间"].dt.month) == set(range(1, 13))
+    assert (month["来电时间"].dt.strftime("%Y-%m") == "2025-12").all()
+    for _, copy in month.groupby(month["工单编号"].str[:-8]):  # each copy an export sorted by time, numbered as received
+        assert copy["来电时间"].is_monotonic_increasing and copy["工单编号"].is_monotonic_increasing
+    # Every time of an order moved by the same days: how long orders took is unchanged.
+    took = [sorted((f["办结时间"] - f["来电时间"]).dropna()) for f in (year, month)]
+    assert took[0] == took[1]

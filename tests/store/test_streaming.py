@@ -2,6 +2,8 @@
 piece — row numbers, duplicates across chunks, ragged rows at a chunk's edge — and a path does as bytes do."""
 from __future__ import annotations
 
+import threading
+
 import pandas as pd
 import pytest
 
@@ -79,3 +81,42 @@ def test_a_dry_run_that_fails_half_way_leaves_the_next_one_working(engine, monke
         prepared_file(engine, csv_bytes(SPREAD), "分块.csv", now=NOW)
     assert problems_by_row(prepared_file(engine, csv_bytes(SPREAD), "分块.csv", now=NOW).result()) == SPREAD_PROBLEMS
     assert ingest_file(engine, csv_bytes(SPREAD), "分块.csv", now=NOW).accepted == 40
+
+
+def _validation_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "ingest-validation"]
+
+
+def test_a_write_that_fails_stops_the_validation_thread_and_writes_nothing(engine, monkeypatch):
+    monkeypatch.setattr(store.read, "CHUNK_BYTES", 64)  # many chunks: the thread is ahead when the write fails
+    original = store.ingest._merged
+    calls = iter(range(100))
+
+    def failing_once(*args):
+        if next(calls) == 3:
+            raise RuntimeError("disk full")
+        return original(*args)
+
+    monkeypatch.setattr(store.ingest, "_merged", failing_once)
+    with pytest.raises(RuntimeError, match="disk full"):
+        ingest_file(engine, csv_bytes(SPREAD), "分块.csv", now=NOW)
+    assert not _validation_threads()
+    assert table_counts(engine)["orders"] == 0 and table_counts(engine)["uploads"] == 0
+    assert ingest_file(engine, csv_bytes(SPREAD), "分块.csv", now=NOW).accepted == 40
+
+
+def test_a_validation_error_reaches_the_upload_and_writes_nothing(engine, monkeypatch):
+    monkeypatch.setattr(store.read, "CHUNK_BYTES", 64)
+    original = store.ingest.checked_orders
+    calls = iter(range(100))
+
+    def failing_once(*args):
+        if next(calls) == 4:
+            raise ValueError("a bug in a check")
+        return original(*args)
+
+    monkeypatch.setattr(store.ingest, "checked_orders", failing_once)
+    with pytest.raises(ValueError, match="a bug in a check"):
+        ingest_file(engine, csv_bytes(SPREAD), "分块.csv", now=NOW)
+    assert not _validation_threads()
+    assert table_counts(engine)["orders"] == 0 and table_counts(engine)["uploads"] == 0
