@@ -52,7 +52,7 @@ class CubeChanges:
         for cube in self.cubes:
             contributions = cube.contributions(rows)
             for basis in cube.bases:
-                day = pd.to_datetime(rows[BASES[basis]])
+                day = cube.cell_days(pd.to_datetime(rows[BASES[basis]]))
                 dated = day.notna().to_numpy()
                 cells = (contributions[dated].assign(day=day[dated], excluded=excluded[dated])
                          .groupby([*cube.keys, "day", "excluded"], dropna=False, sort=False)[list(cube.measures)].sum())
@@ -88,7 +88,8 @@ def _added(conn: Connection, cube: Cube, basis: str, changes: pd.DataFrame) -> N
 
 def cube_signature(cube: Cube) -> str:
     """What a cube's table holds: a changed declaration means the table is rebuilt."""
-    return json.dumps([cube.keys, cube.measures, cube.bases], ensure_ascii=False)
+    return json.dumps([cube.keys, cube.measures, cube.bases, *([cube.starts] if cube.starts else [])],
+                      ensure_ascii=False)
 
 
 def rebuilt(conn: Connection, cubes: tuple[Cube, ...], recount_bits: bool = False) -> None:

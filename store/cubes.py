@@ -2,7 +2,8 @@
 some measures over the orders. Pages ask for thousands of these rows instead of millions of orders, and the
 day grain keeps any period exact (calendar months, 19th–18th cycles, 7-day windows).
 
-A cube is declared here: its keys, its measures, and how each order contributes (`contributions`). The
+A cube is declared here: its keys, its measures, how each order contributes (`contributions`) and, for a wide
+cube, cells longer than a day (`starts`: only whole periods are read from it). The
 store keeps every declared cube exact at each upload (store.aggregates) and builds a cube declared after the
 database was filled (store.db.connect). Counting is defined once, here (`order_counts`): orders.counted keeps
 each order's count flags as bits, which store.query sums when no cube holds the keys asked for.
@@ -11,7 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Boolean, Column, Date, Index, Integer, String, Table, Text
 from sqlalchemy.types import TypeEngine
@@ -26,6 +29,7 @@ BASES: dict[str, str] = {"received": "received_day", "closed": "closed_day"}
 COUNT_BITS: dict[str, int] = {name: bit for bit, name in enumerate(COUNT_COLUMNS[1:])}
 
 Contributions = Callable[[pd.DataFrame], pd.DataFrame]
+HALF_MONTHS = (1, 19)  # cells of the 1st–18th and the 19th–end of each month
 
 
 @dataclass(frozen=True)
@@ -39,12 +43,27 @@ class Cube:
     # and each measure's contribution (integers; "orders" is 1 for every order and decides a cell exists).
     contributions: Contributions
     bases: tuple[str, ...]
+    # Days of the month a cell's days start on (a cell then holds several days, dated by its first); () is a
+    # cell a day. HALF_MONTHS serves whole calendar months and 19th–18th cycles with a fifteenth of the rows.
+    starts: tuple[int, ...]
     table: Table
+
+    def holds(self, start: date, end: date) -> bool:
+        """Whether the days start..end (inclusive) are whole cells of this cube."""
+        return not self.starts or (start.day in self.starts and (end + timedelta(days=1)).day in self.starts)
+
+    def cell_days(self, days: pd.Series) -> pd.Series:
+        """The day each day's cell is dated by: its first day."""
+        if not self.starts:
+            return days
+        day_of_month = days.dt.day.to_numpy()
+        first = np.asarray(self.starts)[np.searchsorted(self.starts, day_of_month, side="right") - 1]
+        return days - pd.to_timedelta(day_of_month - first, unit="D")
 
 
 def declared(name: str, keys: tuple[str, ...], measures: tuple[str, ...] = COUNT_COLUMNS,
              contributions: Contributions | None = None, bases: tuple[str, ...] = tuple(BASES),
-             key_types: dict[str, TypeEngine] | None = None) -> Cube:
+             key_types: dict[str, TypeEngine] | None = None, starts: tuple[int, ...] = ()) -> Cube:
     """A cube and its table. Keys are order columns unless `key_types` gives a derived key's SQL type; without
     `contributions` the keys are the orders' own columns and the measures the COUNT_COLUMNS."""
     assert "orders" in measures, "a cube counts its orders: a cell exists while it has some"
@@ -58,7 +77,8 @@ def declared(name: str, keys: tuple[str, ...], measures: tuple[str, ...] = COUNT
         *(Column(m, Integer, nullable=False) for m in measures),
     )
     Index(f"ix_counts_{name}_day", table.c.basis, table.c.day)
-    return Cube(name, keys, measures, contributions or _counted_by(keys), bases, table)
+    assert list(starts) == sorted(starts) and (not starts or starts[0] == 1), "cells start on the 1st, then in order"
+    return Cube(name, keys, measures, contributions or _counted_by(keys), bases, starts, table)
 
 
 def order_counts(rows: pd.DataFrame) -> pd.DataFrame:

@@ -32,7 +32,7 @@ def period_counts(engine: Engine, by: list[str], periods: list[tuple[date, date]
     counts() gives once metrics.rates.in_period has summed it, with hundreds of rows instead of a row a day."""
     frames = []
     for start, end in periods:
-        daily = _daily_counts(by, start, end, by_closed_day, district).subquery()
+        daily = _daily_counts(by, start, end, by_closed_day, district, whole=True).subquery()
         keys = [daily.c[k] for k in by]
         summed = select(*keys, literal(start.isoformat()).label("day"), daily.c.excluded,
                         *(func.sum(daily.c[c]) for c in COUNT_COLUMNS)).group_by(*keys, daily.c.excluded)
@@ -41,12 +41,15 @@ def period_counts(engine: Engine, by: list[str], periods: list[tuple[date, date]
 
 
 def _daily_counts(by: list[str], start: date, end: date, by_closed_day: bool, district: str | None = None,
-                  township: str | None = None) -> Select:
+                  township: str | None = None, whole: bool = False) -> Select:
+    """Counts per (*by, day, excluded); `whole`: only their sum over start..end is wanted, so a cube of cells
+    longer than a day serves if the period is whole cells of it."""
     unknown = set(by) - set(GROUP_KEYS)
     if unknown:
         raise ValueError(f"不能按 {unknown} 分组")
     needed = {*by, *(["district"] if district else []), *(["township"] if township else [])}
-    cube = next((c for c in COUNT_CUBES if needed <= set(c.keys)), None)
+    cube = next((c for c in COUNT_CUBES if needed <= set(c.keys) and (c.holds(start, end) if whole else not c.starts)),
+                None)
     basis = "closed" if by_closed_day else "received"
     if cube is None:
         source, day, query = orders, order_day(basis), counts_from_orders(by, basis)

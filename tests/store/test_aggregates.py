@@ -12,9 +12,10 @@ from sqlalchemy import Integer, select
 import store.aggregates
 import store.cubes
 import store.db
+import store.query
 import store.read
 from metrics.rates import COUNT_COLUMNS
-from store.cubes import BASES, COUNT_CUBES, declared
+from store.cubes import BASES, COUNT_CUBES, HALF_MONTHS, declared
 from store.db import connect
 from store.ingest import ingest_file
 from store.query import counts, period_counts
@@ -225,3 +226,37 @@ def test_a_cube_declared_later_is_built_from_the_orders_and_then_kept(tmp_path, 
         pd.testing.assert_frame_equal(_days_open_stored(engine).sort_index(), _days_open_direct(engine).sort_index(),
                                       check_dtype=False)
     assert_counts_agree(engine)
+
+
+HALF = declared("test_half_months", ("district", "township", "category1"), starts=HALF_MONTHS)
+
+
+def test_a_cube_of_half_months_is_exact_and_serves_whole_periods_only(engine, monkeypatch):
+    monkeypatch.setattr(store.read, "CHUNK_BYTES", 200)
+    with_it = (*store.cubes.CUBES, HALF)
+    for module in (store.cubes, store.aggregates, store.db):
+        monkeypatch.setattr(module, "CUBES", with_it)
+    monkeypatch.setattr(store.query, "COUNT_CUBES", (HALF, *COUNT_CUBES))  # the first choice wherever it serves
+    read_from = []
+    original = store.query.counts_from_cube
+    monkeypatch.setattr(store.query, "counts_from_cube", lambda cube, *a: read_from.append(cube.name) or original(cube, *a))
+    rng = random.Random(4)
+    pool = [f"R{i}" for i in range(14)]
+    for step in range(4):
+        ingest_file(engine, csv_bytes(_file(rng, pool)), f"{step}.csv", now=NOW)
+        direct = direct_counts(engine, HALF.keys, "received")
+        day = direct["day"]  # 2024-03-05 -> 2024-03-01, 2024-03-19 -> 2024-03-19, 2024-02-25 -> 2024-02-19
+        direct["day"] = day - pd.to_timedelta(day.dt.day - day.dt.day.where(day.dt.day < 19, 19).where(day.dt.day >= 19, 1),
+                                              unit="D")
+        expected = direct.groupby(["day", *HALF.keys, "excluded"], dropna=False)[list(COUNT_COLUMNS)].sum()
+        with engine.connect() as conn:
+            stored = pd.DataFrame(conn.execute(select(HALF.table).where(HALF.table.c.basis == "received")).mappings().all())
+        stored = stored.assign(day=pd.to_datetime(stored["day"]), excluded=stored["excluded"].astype(bool))
+        pd.testing.assert_frame_equal(
+            stored.groupby(["day", *HALF.keys, "excluded"], dropna=False)[list(COUNT_COLUMNS)].sum().sort_index(),
+            expected.sort_index(), check_dtype=False, check_index_type=False)
+        read_from.clear()
+        assert_counts_agree(engine)  # days from the day cubes, the 19th–18th cycle from either
+        assert "test_half_months" in read_from
+    assert HALF.holds(date(2024, 2, 19), date(2024, 3, 18)) and HALF.holds(date(2024, 3, 1), date(2024, 3, 31))
+    assert not HALF.holds(date(2024, 3, 2), date(2024, 3, 31)) and not HALF.holds(date(2024, 3, 1), date(2024, 3, 7))
