@@ -3,15 +3,16 @@ the day-grain counts tables (store.query.counts); titles, repeat callers and key
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 
 import pandas as pd
 from sqlalchemy import Engine
 
 from figures.overview import breakdown
 from metrics.alerts import AlertSettings, quiet_units, volume_alerts
-from metrics.hot import title_phrases, with_change
+from metrics.hot import orders_per_phrase, phrase_sets, top_phrases, with_change
 from metrics.levels import profile_units
-from metrics.periods import period_bounds, period_of, previous_period
+from metrics.periods import period_bounds, previous_period
 from metrics.repeats import most_repeated, repeat_orders, repeat_rates
 from metrics.report import UNNAMED
 from metrics.scheme import Scheme
@@ -37,13 +38,11 @@ def week_labels(day: date, baseline: int) -> list[str]:
     return [f"{end - timedelta(days=WEEK - 1):%Y-%m-%d}至{end:%m-%d}" for end in ends]
 
 
-def _alerts(counts: pd.DataFrame, slots: pd.Series, labels: list[str], grain: str,
-            settings: AlertSettings) -> pd.DataFrame:
-    """volume_alerts over the series of the counts, each alert with its key (for 已阅), the tested slot's
-    label and its volumes over the slots (for the sparkline)."""
-    named = {k: counts[k].fillna(UNNAMED) for k in SERIES_KEYS}  # a key left empty is a series of its own
-    series = counts.assign(slot=slots.to_numpy(), **named)
-    series = series.groupby([*SERIES_KEYS, "slot"], dropna=False, as_index=False)["orders"].sum()
+def _alerts(series: pd.DataFrame, labels: list[str], grain: str, settings: AlertSettings) -> pd.DataFrame:
+    """volume_alerts over the series (SERIES_KEYS, slot, orders), each alert with its key (for 已阅), the tested
+    slot's label and its volumes over the slots (for the sparkline)."""
+    named = {k: series[k].fillna(UNNAMED) for k in SERIES_KEYS}  # a key left empty is a series of its own
+    series = series.assign(**named).groupby([*SERIES_KEYS, "slot"], dropna=False, as_index=False)["orders"].sum()
     tested = volume_alerts(series, SERIES_KEYS, "category1", settings)
     alerts = tested[tested["alert"].to_numpy()].drop(columns="alert")
     history = (series.pivot_table(index=SERIES_KEYS, columns="slot", values="orders", aggfunc="sum", fill_value=0,
@@ -57,30 +56,22 @@ def _alerts(counts: pd.DataFrame, slots: pd.Series, labels: list[str], grain: st
     return alerts.reset_index(drop=True)
 
 
-def _window_counts(engine: Engine, windows: list[tuple[date, date]], district: str | None,
-                   township: str | None) -> pd.DataFrame:
-    """Counts per series summed over each window in the database (a row a series a window, not a day)."""
-    counts = query.period_counts(engine, SERIES_KEYS, windows, False, district)
-    return counts[(counts["township"] == township).to_numpy()] if township else counts
-
-
 def alerts(engine: Engine, scheme: Scheme, period: str, district: str | None = None, township: str | None = None,
            baseline: int = AlertSettings.baseline) -> pd.DataFrame:
     """The period's early warnings per township × 一级分类 against the `baseline` periods before it (受理量,
     全口径): keys, orders, expected, ratio, p_value, q_value, strength, history, slot_label, alert_key."""
     periods = alert_periods(period, baseline)
-    counts = _window_counts(engine, [period_bounds(p, scheme) for p in periods], district, township)
-    slots = period_of(counts["day"], scheme).map({p: i for i, p in enumerate(periods)})
-    return _alerts(counts, slots, periods, "period", AlertSettings(baseline=baseline))
+    series = analysis.window_orders(engine, SERIES_KEYS, [period_bounds(p, scheme) for p in periods], district,
+                                    township)
+    return _alerts(series, periods, "period", AlertSettings(baseline=baseline))
 
 
 def week_alerts(engine: Engine, scheme: Scheme, day: date, district: str | None = None,
                 township: str | None = None, baseline: int = 8) -> pd.DataFrame:
     """Early warnings of the 7 days ending on `day` against the `baseline` weeks before: as alerts()."""
     windows = [(day - timedelta(days=WEEK * k + WEEK - 1), day - timedelta(days=WEEK * k)) for k in range(baseline, -1, -1)]
-    counts = _window_counts(engine, windows, district, township)
-    slots = baseline - (pd.Timestamp(day) - counts["day"]).dt.days // WEEK  # each window dated by its first day
-    return _alerts(counts, slots, week_labels(day, baseline), "week", AlertSettings(baseline=baseline))
+    series = analysis.window_orders(engine, SERIES_KEYS, windows, district, township)
+    return _alerts(series, week_labels(day, baseline), "week", AlertSettings(baseline=baseline))
 
 
 def hot_categories(engine: Engine, scheme: Scheme, period: str, district: str | None = None,
@@ -94,12 +85,16 @@ def hot_categories(engine: Engine, scheme: Scheme, period: str, district: str | 
 def hot_phrases(engine: Engine, scheme: Scheme, period: str, district: str | None = None,
                 township: str | None = None, n: int = 20) -> pd.DataFrame:
     """The n phrases of most orders' titles in the period (jieba, stop words removed), with the previous
-    period's count: phrase, orders, previous_orders, change, growth."""
-    def phrases(label: str, top: int | None) -> pd.DataFrame:
+    period's count: phrase, orders, previous_orders, change, growth. The city's and a district's phrases were
+    counted at upload; a township's titles are segmented here."""
+    def phrases(label: str) -> pd.DataFrame:
         start, end = period_bounds(label, scheme)
-        return title_phrases(analysis.title_counts(engine, start, end, district, township), top)
+        if township:
+            titles = analysis.title_counts(engine, start, end, district, township)
+            return orders_per_phrase(pd.DataFrame({"phrases": phrase_sets(titles["title"]), "orders": titles["orders"]}))
+        return orders_per_phrase(analysis.phrase_set_counts(engine, start, end, district))
 
-    return with_change(phrases(period, n), phrases(previous_period(period), None), ["phrase"])
+    return with_change(top_phrases(phrases(period), n), phrases(previous_period(period)), ["phrase"])
 
 
 def problem_tracking(engine: Engine, scheme: Scheme, period: str, categories: tuple[str, ...],
@@ -120,6 +115,12 @@ def problem_tracking(engine: Engine, scheme: Scheme, period: str, categories: tu
 def _repeats(engine: Engine, scheme: Scheme, period: str, window_days: int, district: str | None,
              township: str | None) -> pd.DataFrame:
     start, end = period_bounds(period, scheme)
+    return _period_repeats(engine, query.data_version(engine), start, end, window_days, district, township)
+
+
+@lru_cache(maxsize=2)  # both repeat figures of a view read the period's orders once (keyed on the data version)
+def _period_repeats(engine: Engine, data_version: int, start: date, end: date, window_days: int,
+                    district: str | None, township: str | None) -> pd.DataFrame:
     candidates = analysis.repeat_candidates(engine, start, end, window_days, district, township)
     return repeat_orders(candidates, pd.Timestamp(start), pd.Timestamp(end), window_days)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import lru_cache
 
 import jieba
 import pandas as pd
@@ -22,16 +23,28 @@ STOP_WORDS = frozenset(_STOP_TEXT.split())
 _WORD = re.compile(r"^[\u4e00-\u9fffA-Za-z]{2,}$")  # two or more letters or characters: no numbers, no marks
 
 
-def title_phrases(titles: pd.DataFrame, n: int | None = 20) -> pd.DataFrame:
-    """The n phrases in most orders' titles. titles: title, orders (a distinct title and how many orders
-    carry it); a phrase counts once per title; n None keeps every phrase. Columns phrase, orders."""
-    counts: dict[str, int] = {}
-    for title, orders in zip(titles["title"].astype(str), titles["orders"].astype(int)):
-        for word in set(jieba.lcut(title)):
-            if word not in STOP_WORDS and _WORD.match(word):
-                counts[word] = counts.get(word, 0) + orders
-    table = pd.DataFrame(list(counts.items()), columns=["phrase", "orders"])
-    table = table.sort_values(["orders", "phrase"], ascending=[False, True])
+@lru_cache(maxsize=200_000)  # titles repeat (templates, copied complaints): each is segmented once
+def phrase_set(title: str) -> str | None:
+    """The distinct phrases of a title (jieba), stop words, numbers and marks left out, in first-seen order and
+    separated by spaces (no phrase holds one); None when none is left."""
+    return " ".join(dict.fromkeys(w for w in jieba.lcut(title) if w not in STOP_WORDS and _WORD.match(w))) or None
+
+
+def phrase_sets(titles: pd.Series) -> pd.Series:
+    """Each title's phrase_set, None for a missing title."""
+    return pd.Series([phrase_set(str(t)) if pd.notna(t) else None for t in titles], index=titles.index, dtype=object)
+
+
+def orders_per_phrase(sets: pd.DataFrame) -> pd.DataFrame:
+    """Orders per phrase from phrase sets and their orders (phrases, orders): phrase, orders. A phrase counts
+    once per order, as a set holds it once."""
+    words = sets.dropna(subset=["phrases"]).assign(phrase=lambda f: f["phrases"].str.split(" ")).explode("phrase")
+    return words.groupby("phrase", as_index=False)["orders"].sum().astype({"orders": "int64"})
+
+
+def top_phrases(counts: pd.DataFrame, n: int | None = 20) -> pd.DataFrame:
+    """The n phrases of most orders (counts: phrase, orders), ties in the phrase's order; n None keeps all."""
+    table = counts.sort_values(["orders", "phrase"], ascending=[False, True], kind="stable")
     return (table if n is None else table.head(n)).reset_index(drop=True)
 
 

@@ -1,4 +1,5 @@
-"""Queries of 预警与专题 that the counts tables cannot answer: title texts, repeat callers, keyword problems,
+"""Queries of 预警与专题 that the counts tables of store.cubes cannot answer: title phrases (from the page's own
+cube, store.phrases), repeat callers, keyword problems,
 and the evaluator's own records (alerts marked as seen, 每月一题 themes). Every query is bounded to a
 period and a scope, and filters on orders.received_day first (ix_orders_day_unit)."""
 from __future__ import annotations
@@ -9,19 +10,33 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import Engine, and_, delete, desc, false, func, insert, or_, select
+from sqlalchemy import ColumnElement, Engine, Table, and_, case, delete, desc, false, func, insert, or_, select
 
 from metrics.rates import COUNT_COLUMNS
 from metrics.repeats import REPEAT_KEYS
-from store.aggregates import counts_from_orders
+from store.aggregates import counts_from_cube, counts_from_orders
+from store.cubes import COUNT_CUBES, PHRASE
 from store.query import scope_conditions
 from store.tables import alert_seen, orders, theme_problems, themes
+
+
+def phrase_set_counts(engine: Engine, start: date, end: date, district: str | None = None) -> pd.DataFrame:
+    """Orders per set of title phrases, received start..end (全口径) in the city or a district, from counts_phrase
+    (store.phrases): phrases, orders."""
+    table = PHRASE.table
+    query = (select(table.c.phrases, func.sum(table.c.orders))
+             .where(table.c.basis == "received", table.c.day.between(start, end), table.c.phrases.is_not(None),
+                    *scope_conditions(table, district, None))
+             .group_by(table.c.phrases))
+    with engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(query).all(), columns=["phrases", "orders"])
+    return frame.astype({"orders": "int64"})
 
 
 def title_counts(engine: Engine, start: date, end: date, district: str | None = None,
                  township: str | None = None, limit: int = 20_000) -> pd.DataFrame:
     """Distinct titles of the period and scope with their number of orders, the `limit` most frequent
-    (titles were masked at ingestion). Columns title, orders."""
+    (titles were masked at ingestion). Columns title, orders. For a township: the city's are in counts_phrase."""
     n = func.count().label("orders")
     query = (select(orders.c.title, n)
              .where(orders.c.received_day.between(start, end), orders.c.title.is_not(None),
@@ -29,6 +44,25 @@ def title_counts(engine: Engine, start: date, end: date, district: str | None = 
              .group_by(orders.c.title).order_by(desc(n)).limit(limit))
     with engine.connect() as conn:
         return pd.DataFrame(conn.execute(query).all(), columns=["title", "orders"])
+
+
+def window_orders(engine: Engine, keys: list[str], windows: list[tuple[date, date]], district: str | None = None,
+                  township: str | None = None) -> pd.DataFrame:
+    """Orders received (全口径) per value of `keys` in each window (first day, last day): keys, slot (the
+    window's place in the list), orders. One pass over the smallest counts table holding the keys, summing only
+    the volume: what the early warnings need, for every window at once."""
+    needed = {*keys, "district", "township"}
+    table = next(c for c in COUNT_CUBES if needed <= set(c.keys)).table
+    slot = case(*((table.c.day.between(first, last), i) for i, (first, last) in enumerate(windows))).label("slot")
+    columns = [table.c[k] for k in keys]
+    query = (select(*columns, slot, func.sum(table.c.orders))
+             .where(table.c.basis == "received", table.c.day.between(min(w[0] for w in windows),
+                                                                     max(w[1] for w in windows)),
+                    slot.is_not(None), *scope_conditions(table, district, township))
+             .group_by(*columns, slot))
+    with engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(query).all(), columns=[*keys, "slot", "orders"])
+    return frame.astype({"slot": "int64", "orders": "int64"})
 
 
 REPEAT_COLUMNS = (*REPEAT_KEYS, "district", "handler_type", "handler", "received_at")
@@ -55,16 +89,17 @@ def repeat_candidates(engine: Engine, start: date, end: date, window_days: int, 
 def problem_counts(engine: Engine, start: date, end: date, categories: list[str], keywords: list[str],
                    district: str | None = None, township: str | None = None) -> pd.DataFrame:
     """Counts per (day, excluded) of the orders of a problem: in any of `categories` ("一级" or "一级/二级")
-    or with any keyword in the title or content. Same columns as store.query.counts with by = []."""
-    matches = []
-    for category in categories:
-        first, _, second = category.partition("/")
-        condition = orders.c.category1 == first.strip()
-        matches.append(and_(condition, orders.c.category2 == second.strip()) if second.strip() else condition)
-    for word in keywords:
-        matches += [orders.c.title.contains(word, autoescape=True), orders.c.content.contains(word, autoescape=True)]
-    query = counts_from_orders([], "received", orders.c.received_day.between(start, end),
-                               *scope_conditions(orders, district, township), or_(false(), *matches))
+    or with any keyword in the title or content. Same columns as store.query.counts with by = []. A problem of
+    categories alone is summed from the counts table of categories; keywords need the orders' texts."""
+    if keywords:
+        matches = [*_in_categories(orders, categories), *(
+            text.contains(word, autoescape=True) for word in keywords for text in (orders.c.title, orders.c.content))]
+        source, day, query = orders, orders.c.received_day, counts_from_orders([], "received")
+    else:
+        cube = next(c for c in COUNT_CUBES if {"district", "township", "category1", "category2"} <= set(c.keys))
+        matches = _in_categories(cube.table, categories)
+        source, day, query = cube.table, cube.table.c.day, counts_from_cube(cube, [], "received")
+    query = query.where(day.between(start, end), *scope_conditions(source, district, township), or_(false(), *matches))
     columns = ["day", "excluded", *COUNT_COLUMNS]
     with engine.connect() as conn:
         frame = pd.DataFrame(conn.execute(query).all(), columns=columns)
@@ -72,6 +107,16 @@ def problem_counts(engine: Engine, start: date, end: date, categories: list[str]
     frame["excluded"] = frame["excluded"].astype(bool)
     frame[list(COUNT_COLUMNS)] = frame[list(COUNT_COLUMNS)].astype("int64")
     return frame
+
+
+def _in_categories(source: Table, categories: list[str]) -> list[ColumnElement[bool]]:
+    """A condition per category, "一级" or "一级/二级", on a table holding category1 and category2."""
+    matches = []
+    for category in categories:
+        first, _, second = category.partition("/")
+        condition = source.c.category1 == first.strip()
+        matches.append(and_(condition, source.c.category2 == second.strip()) if second.strip() else condition)
+    return matches
 
 
 def seen_alerts(engine: Engine) -> pd.DataFrame:

@@ -1,5 +1,5 @@
-"""store.analysis on SQLite and PostgreSQL: repeat callers (the phone itself never stored), titles, keyword
-problems, alerts marked as seen and 每月一题 themes."""
+"""store.analysis on SQLite and PostgreSQL: repeat callers (the phone itself never stored), title phrases, keyword
+problems, volumes per window, alerts marked as seen and 每月一题 themes."""
 from __future__ import annotations
 
 from datetime import date
@@ -66,9 +66,14 @@ def test_repeat_candidates_reach_back_a_window_before_the_period(engine):
 
 def test_titles_and_keyword_problems(engine):
     ingest(engine, EXPORT)
-    titles = analysis.title_counts(engine, date(2024, 3, 1), date(2024, 3, 31), "朝阳区")
-    # March in 朝阳区: 电梯故障 (R1, R5), 电梯又坏了 (R2), 夜间施工噪音 (R3)
-    assert dict(zip(titles["title"], titles["orders"])) == {"电梯故障": 2, "电梯又坏了": 1, "夜间施工噪音": 1}
+    sets = analysis.phrase_set_counts(engine, date(2024, 3, 1), date(2024, 3, 31), "朝阳区")
+    # March in 朝阳区: 电梯故障 (R1, R5), 电梯又坏了 (R2), 夜间施工噪音 (R3); R4 is April's, R6 海淀区's
+    assert dict(zip(sets["phrases"], sets["orders"])) == {"电梯 故障": 2, "电梯 又坏了": 1, "夜间 施工 噪音": 1}
+    # the city from March to April adds R4 and R6 (both 电梯故障)
+    sets = analysis.phrase_set_counts(engine, date(2024, 3, 1), date(2024, 4, 30))
+    assert dict(zip(sets["phrases"], sets["orders"]))["电梯 故障"] == 4
+    titles = analysis.title_counts(engine, date(2024, 3, 1), date(2024, 4, 30), "朝阳区", "建外街道")
+    assert dict(zip(titles["title"], titles["orders"])) == {"电梯故障": 3, "电梯又坏了": 1, "夜间施工噪音": 1}
     # category 噪音扰民 (R3) or the keyword 预付卡 in the content (R5): 2 orders, both callbacks; R3 基本满意
     counts = analysis.problem_counts(engine, date(2024, 3, 1), date(2024, 4, 30), ["噪音扰民"], ["预付卡"])
     assert counts["orders"].sum() == 2 and counts["callbacks"].sum() == 2
@@ -77,6 +82,29 @@ def test_titles_and_keyword_problems(engine):
     by_category = analysis.problem_counts(engine, date(2024, 3, 1), date(2024, 4, 30), ["物业管理/电梯"], ["%"],
                                           "朝阳区")
     assert by_category["orders"].sum() == 4
+    # categories alone are summed from the counts table: the same orders as from the orders table
+    for categories in (["物业管理/电梯"], ["噪音扰民", "物业管理"], ["物业管理/施工"]):
+        from_orders = analysis.problem_counts(engine, date(2024, 3, 1), date(2024, 4, 30), categories, ["无此词"])
+        from_cube = analysis.problem_counts(engine, date(2024, 3, 1), date(2024, 4, 30), categories, [])
+        assert from_cube.sort_values(["day", "excluded"]).to_numpy().tolist() == (
+            from_orders.sort_values(["day", "excluded"]).to_numpy().tolist())
+    assert analysis.problem_counts(engine, date(2024, 3, 1), date(2024, 4, 30), ["物业管理"], [])["orders"].sum() == 5
+
+
+def test_volumes_per_window_of_the_keys(engine):
+    ingest(engine, EXPORT)
+    march, april = (date(2024, 3, 1), date(2024, 3, 31)), (date(2024, 4, 1), date(2024, 4, 30))
+    keys = ["district", "township", "category1"]
+
+    def volumes(*args) -> set[tuple]:
+        return set(map(tuple, analysis.window_orders(engine, keys, *args).to_numpy().tolist()))
+    # March: 建外街道 物业管理 R1, R2, R5 and 噪音扰民 R3, 中关村街道 R6; April: R4
+    assert volumes([march, april]) == {("朝阳区", "建外街道", "物业管理", 0, 3), ("朝阳区", "建外街道", "噪音扰民", 0, 1),
+                                       ("海淀区", "中关村街道", "物业管理", 0, 1), ("朝阳区", "建外街道", "物业管理", 1, 1)}
+    # windows need not touch: the days between them are in none (R2 on March 10, R5 on March 11)
+    assert volumes([(date(2024, 3, 1), date(2024, 3, 9)), april], "朝阳区") == {
+        ("朝阳区", "建外街道", "物业管理", 0, 1), ("朝阳区", "建外街道", "物业管理", 1, 1)}
+    assert volumes([march], None, "中关村街道") == {("海淀区", "中关村街道", "物业管理", 0, 1)}
 
 
 def test_alerts_marked_as_seen_once(engine):
