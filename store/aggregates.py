@@ -1,8 +1,8 @@
 """The counts tables (store.cubes) kept exact by signed deltas, and the counts summed from them or the orders.
 
-An upload hands each order it writes to `CubeChanges.add` twice: as it was, if stored before (sign -1), and as it
-is now (+1). Each cube's contributions are summed per cell in pandas, from rows the upload holds anyway, and
-the sums are added to the cube's rows of those days (read, summed, rewritten) in the upload's transaction
+An upload hands the cells of the orders it writes (`cells_of`) to `CubeChanges.add` twice: as they were, if stored
+before (sign -1), and as they are now (+1). Each cube's contributions are summed per cell in pandas, from rows the
+upload holds anyway (for new orders by the validation thread), and the sums are added to the cube's rows of those days (read, summed, rewritten) in the upload's transaction
 whenever enough have piled up and at the end. So the database reads back only the cells an upload touches,
 never the orders; memory stays bounded; and a cube equals a count from the orders after any sequence of
 uploads, re-uploads and callback updates (tests/store/test_aggregates.py).
@@ -36,28 +36,39 @@ _PENDING_CELLS = 1_000_000  # summed changes held before they are added to the t
 _REBUILD_ROWS = 100_000
 
 
-class CubeChanges:
-    """What an upload changes in each cube: per (cube, basis) the signed sums per cell, not yet in the table."""
+Cells = dict[tuple[Cube, str], pd.DataFrame]  # per (cube, basis): measures summed per (*keys, day, excluded)
 
-    def __init__(self, conn: Connection, cubes: tuple[Cube, ...] | None = None) -> None:
-        self.conn, self.cubes = conn, CUBES if cubes is None else cubes
+
+def cells_of(rows: pd.DataFrame, cubes: tuple[Cube, ...] | None = None) -> Cells:
+    """What the orders (rows as stored) count in each cube's cells (every cube unless `cubes` says)."""
+    cells: Cells = {}
+    excluded = rows["excluded"].fillna(False).astype(bool)
+    for cube in CUBES if cubes is None else cubes:
+        contributions = cube.contributions(rows)
+        for basis in cube.bases:
+            day = cube.cell_days(pd.to_datetime(rows[BASES[basis]]))
+            dated = day.notna().to_numpy()
+            cells[cube, basis] = (contributions[dated].assign(day=day[dated], excluded=excluded[dated])
+                                  .groupby([*cube.keys, "day", "excluded"], dropna=False, sort=False)[list(cube.measures)]
+                                  .sum().reset_index())
+    return cells
+
+
+class CubeChanges:
+    """What an upload changes in the cubes: per (cube, basis) the signed sums per cell, not yet in the tables."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
         self.pending: dict[tuple[Cube, str], list[pd.DataFrame]] = {}
         self.cells = 0
 
-    def add(self, rows: pd.DataFrame, sign: int) -> None:
-        """The orders' contributions (rows as stored) added (+1) or taken away (-1)."""
-        if rows.empty:
-            return
-        excluded = rows["excluded"].fillna(False).astype(bool)
-        for cube in self.cubes:
-            contributions = cube.contributions(rows)
-            for basis in cube.bases:
-                day = cube.cell_days(pd.to_datetime(rows[BASES[basis]]))
-                dated = day.notna().to_numpy()
-                cells = (contributions[dated].assign(day=day[dated], excluded=excluded[dated])
-                         .groupby([*cube.keys, "day", "excluded"], dropna=False, sort=False)[list(cube.measures)].sum())
-                self.pending.setdefault((cube, basis), []).append((cells * sign).reset_index())
-                self.cells += len(cells)
+    def add(self, cells: Cells, sign: int) -> None:
+        """Cells of orders (cells_of) added (+1) or taken away (-1)."""
+        for (cube, basis), frame in cells.items():
+            if sign < 0:
+                frame = frame.assign(**{m: -frame[m] for m in cube.measures})
+            self.pending.setdefault((cube, basis), []).append(frame)
+            self.cells += len(frame)
         if self.cells > _PENDING_CELLS:
             self.applied()
 
@@ -98,7 +109,7 @@ def rebuilt(conn: Connection, cubes: tuple[Cube, ...], recount_bits: bool = Fals
     for cube in cubes:
         cube.table.drop(conn, checkfirst=True)
         cube.table.create(conn)
-    changes = CubeChanges(conn, cubes)
+    changes = CubeChanges(conn)
     last = ""
     while page := conn.execute(select(orders).where(orders.c.order_id > last).order_by(orders.c.order_id)
                                .limit(_REBUILD_ROWS)).all():
@@ -107,7 +118,7 @@ def rebuilt(conn: Connection, cubes: tuple[Cube, ...], recount_bits: bool = Fals
             rows["counted"] = counted_bits(order_counts(rows))
             conn.execute(update(orders).where(orders.c.order_id == bindparam("id")).values(counted=bindparam("bits")),
                          [{"id": i, "bits": int(b)} for i, b in zip(rows["order_id"], rows["counted"])])
-        changes.add(rows, +1)
+        changes.add(cells_of(rows, cubes), +1)
         last = rows["order_id"].iloc[-1]
     changes.applied()
 

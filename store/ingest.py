@@ -22,7 +22,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from store import audit, bulk
-from store.aggregates import CubeChanges
+from store.aggregates import Cells, CubeChanges, cells_of
 from store.cubes import counted_bits, order_counts
 from store.db import active_profile, one_upload_at_a_time
 from store.fields import DEFAULTED, FIELDS
@@ -170,7 +170,7 @@ def _loaded(engine: Engine, file_name: str, digest: str, reading: Reading, mappi
         changes = CubeChanges(conn)
 
         def written(checked: _CheckedChunk) -> None:
-            inserted, updated = _merged(conn, checked.rows.assign(upload_id=upload_id), changes)
+            inserted, updated = _merged(conn, checked.rows.assign(upload_id=upload_id), checked.cells, changes)
             tally.inserted += inserted
             tally.updated += updated
             quarantined(conn, upload_id, checked.problems, checked.records)
@@ -198,6 +198,7 @@ class _CheckedChunk:
     problems: pd.DataFrame
     records: dict[int, str]
     rows_read: int
+    cells: Cells  # what the rows count in the cubes, were they all new (empty for a dry run)
 
 
 def _checked_chunks(reading: Reading, mapping: Mapping, profile: CityProfile, now: pd.Timestamp, tally: _Tally,
@@ -205,7 +206,7 @@ def _checked_chunks(reading: Reading, mapping: Mapping, profile: CityProfile, no
     """Each chunk validated (an id repeated from an earlier chunk is a duplicate too), counted in `tally`,
     and handed to `written`. A thread reads and validates the next chunk while this one is written: the
     database and pyarrow work without Python's lock, so the two overlap on a second core."""
-    for checked in _in_background(_validated(reading, mapping, profile, now)):
+    for checked in _in_background(_validated(reading, mapping, profile, now, with_cells=written is not None)):
         tally.read += checked.rows_read
         tally.accepted += len(checked.rows)
         tally.problems.append(checked.problems)
@@ -213,15 +214,16 @@ def _checked_chunks(reading: Reading, mapping: Mapping, profile: CityProfile, no
             written(checked)
 
 
-def _validated(reading: Reading, mapping: Mapping, profile: CityProfile, now: pd.Timestamp
+def _validated(reading: Reading, mapping: Mapping, profile: CityProfile, now: pd.Timestamp, with_cells: bool
                ) -> Generator[_CheckedChunk, None, None]:
     with _SeenIds() as seen:
         for chunk in reading.chunks:
             checked = checked_orders(chunk.frame, mapping, profile, now, seen.earlier_rows)
             seen.add(checked.ids, chunk.frame["_row"])
             problems = with_ragged(checked.problems, chunk.ragged)
-            yield _CheckedChunk(_stored_rows(checked.orders, chunk.frame, mapping), problems,
-                                quarantine_records(chunk.frame, mapping, problems), chunk.rows_read)
+            rows = _stored_rows(checked.orders, chunk.frame, mapping)
+            yield _CheckedChunk(rows, problems, quarantine_records(chunk.frame, mapping, problems), chunk.rows_read,
+                                cells_of(rows) if with_cells else {})
 
 
 def _in_background(items: Generator[_CheckedChunk, None, None]) -> Iterator[_CheckedChunk]:
@@ -297,6 +299,7 @@ def _stored_rows(checked: pd.DataFrame, raw: pd.DataFrame, mapping: Mapping) -> 
     rows["closed_day"] = rows["closed_at"].dt.normalize()
     fingerprint = pd.util.hash_pandas_object(rows[[f.name for f in FIELDS] + ["phone_hash"]], index=False)
     rows["row_hash"] = fingerprint.to_numpy().view("int64")
+    rows["counted"] = counted_bits(order_counts(rows))
     return rows.reset_index(drop=True)
 
 
@@ -307,10 +310,10 @@ def with_ragged(problems: pd.DataFrame, ragged: list[tuple[int, str]]) -> pd.Dat
     return pd.concat([problems, rows[problems.columns]], ignore_index=True)
 
 
-def _merged(conn: Connection, rows: pd.DataFrame, changes: CubeChanges) -> tuple[int, int]:
+def _merged(conn: Connection, rows: pd.DataFrame, cells: Cells, changes: CubeChanges) -> tuple[int, int]:
     """New orders inserted, changed ones merged with what is stored: (inserted, updated). Unchanged rows
     (same fingerprint) are left alone; the counts tables lose what the changed ones counted and gain what the
-    written ones count."""
+    written ones count (`cells`: what the rows count, were they all new)."""
     ids = rows["order_id"].tolist()
     stored = dict(conn.execute(select(orders.c.order_id, orders.c.row_hash)
                                .where(bulk.among(conn, orders.c.order_id, ids))).all())
@@ -321,11 +324,13 @@ def _merged(conn: Connection, rows: pd.DataFrame, changes: CubeChanges) -> tuple
     before = _stored_orders(conn, later.index.tolist(), like=rows)
     if len(later):
         conn.execute(delete(orders).where(bulk.among(conn, orders.c.order_id, later.index.tolist())))
-    written = pd.concat([rows[new], _merged_rows(before, later)], ignore_index=True)
-    written["counted"] = counted_bits(order_counts(written))
+    merged = _merged_rows(before, later)
+    merged["counted"] = counted_bits(order_counts(merged))
+    written = pd.concat([rows[new], merged], ignore_index=True)
     bulk.inserted(conn, orders, written[list(ORDER_COLUMNS)])
-    changes.add(before, -1)
-    changes.add(written, +1)
+    if not before.empty:
+        changes.add(cells_of(before), -1)
+    changes.add(cells if new.all() else cells_of(written), +1)
     return int(new.sum()), int(changed.sum())
 
 
