@@ -242,3 +242,12 @@ def test_benchmark_orders_of_one_month_are_the_year_moved_into_december():
     # Every time of an order moved by the same days: how long orders took is unchanged.
     took = [sorted((f["办结时间"] - f["来电时间"]).dropna()) for f in (year, month)]
     assert took[0] == took[1]
+
+
+def test_the_city_bbox_holds_every_district_boundary(profile):
+    """Coordinates inside a district are never rejected as outside the city (the demo scatters points up to the
+    boundary: one just below 41.0608° N once fell outside a bbox ending at 41.06)."""
+    lon_min, lat_min, lon_max, lat_max = profile.bbox
+    shapes = [shape(f["geometry"]) for f in profile.district_geojson()["features"]]
+    west, south, east, north = shapely.total_bounds(shapes)
+    assert lon_min <= west and lat_min <= south and east <= lon_max and north <= lat_max
