@@ -9,9 +9,15 @@ received_at + the default limit of data/time_limits.toml: the shortest of the li
 
 An order is *due* for a step once the step is done or its deadline has passed at `as_of`; the
 on-time rates divide by due orders, so an order still within its limit counts neither way.
+
+At city scale the store keeps these per order only as counts (store.timeliness, from `order_cells`): the
+on-time and late flags, the hours to contact and to close per hour bucket (HOUR_EDGES), and the pending
+orders per deadline. `table_from_cells` gives timeliness_table's columns from such counts: the same counts,
+and medians and P90 read from the buckets, so within a bucket's width of the exact hours.
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from metrics.config import TimeLimits
@@ -53,6 +59,7 @@ def order_timeliness(orders: pd.DataFrame, limits: TimeLimits, as_of: pd.Timesta
     contacted, closed = orders["contacted_at"], orders["closed_at"]
     return pd.DataFrame({
         "deadline": deadline,
+        "contact_deadline": contact_by,
         "contact_due": contact_by.notna() & (contacted.notna() | (contact_by < as_of)),
         "contacted_on_time": contacted <= contact_by,
         "close_due": deadline.notna() & (closed.notna() | (deadline < as_of)),
@@ -79,7 +86,101 @@ def timeliness_table(orders: pd.DataFrame, by: list[str], limits: TimeLimits, as
     )
     out["contact_hours_p90"] = groups["hours_to_contact"].quantile(0.9)
     out["close_hours_p90"] = groups["hours_to_close"].quantile(0.9)
+    return _with_rates(out).reset_index()
+
+
+def _with_rates(out: pd.DataFrame) -> pd.DataFrame:
+    """The overdue total and the on-time rates (NaN with nothing due) from the counts."""
     out["overdue"] = out["closed_late"] + out["open_overdue"]
     out["on_time_contact_rate"] = out["contacted_on_time"] / out["contact_due"].where(out["contact_due"] > 0)
     out["on_time_close_rate"] = out["closed_on_time"] / out["close_due"].where(out["close_due"] > 0)
-    return out.reset_index()
+    return out
+
+
+# Left edges (hours) of the buckets hours to contact and to close are counted in; the last bucket is open.
+# 15 minutes wide below 12 h (most first contacts), 1 h to 48 h, 2 h to 7 days (most closings), 6 h to
+# 15 days, a day to 30 days, 30 days to a year.
+HOUR_EDGES: np.ndarray = np.concatenate([np.arange(0, 12, 0.25), np.arange(12, 48, 1.0), np.arange(48, 168, 2.0),
+                                         np.arange(168, 360, 6.0), np.arange(360, 720, 24.0),
+                                         np.arange(720, 8760, 720.0), [8760.0]])
+# Per-order measures the store counts per cell; with the hour buckets, all table_from_cells needs.
+CELL_FLAGS = ("orders", "contacted", "contacted_on_time", "closed", "closed_on_time", "closed_late")
+
+
+def bucket_columns(kind: str) -> list[str]:
+    """Names of the bucket counts of hours to contact (kind "contact") or to close ("close")."""
+    return [f"{kind}_h{i:03d}" for i in range(len(HOUR_EDGES))]
+
+
+CELL_MEASURES = (*CELL_FLAGS, *bucket_columns("contact"), *bucket_columns("close"))
+
+
+def hour_buckets(hours: pd.Series) -> pd.DataFrame:
+    """One column per bucket of HOUR_EDGES: 1 where the order's hours fall, 0 elsewhere and for no hours."""
+    values = hours.to_numpy(dtype=float)
+    known = ~np.isnan(values)
+    onehot = np.zeros((len(values), len(HOUR_EDGES)), dtype="int8")  # summed as int64 by pandas
+    rows = np.flatnonzero(known)
+    onehot[rows, np.searchsorted(HOUR_EDGES, np.maximum(values[known], 0), side="right") - 1] = 1
+    return pd.DataFrame(onehot, index=hours.index)
+
+
+# Deadlines as text that sorts as time does: the store compares pending deadlines with as_of in SQL.
+DEADLINE_TEXT = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def order_cells(orders: pd.DataFrame, limits: TimeLimits) -> pd.DataFrame:
+    """Per order, what the store counts: CELL_MEASURES, and the contact deadline while not contacted
+    (contact_by) and the deadline while not closed (close_by) as DEADLINE_TEXT, else missing."""
+    timing = order_timeliness(orders, limits, pd.Timestamp.max)  # as_of-free columns only
+    contacted, closed = orders["contacted_at"].notna(), orders["closed_at"].notna()
+    flags = pd.DataFrame({
+        "orders": 1, "contacted": contacted, "contacted_on_time": timing["contacted_on_time"], "closed": closed,
+        "closed_on_time": timing["closed_on_time"], "closed_late": timing["closed_late"],
+    }, index=orders.index).astype("int32")
+    contact, close = hour_buckets(timing["hours_to_contact"]), hour_buckets(timing["hours_to_close"])
+    contact.columns, close.columns = bucket_columns("contact"), bucket_columns("close")
+    # formatted for the few pending orders only: strftime is slow
+    due = pd.DataFrame({"contact_by": timing["contact_deadline"][~contacted].dt.strftime(DEADLINE_TEXT),
+                        "close_by": timing["deadline"][~closed].dt.strftime(DEADLINE_TEXT)}, index=orders.index)
+    return pd.concat([due, flags, contact, close], axis=1)
+
+
+def bucket_quantile(counts: np.ndarray, q: float) -> float:
+    """The q-quantile (numpy's linear interpolation between orders) of hours counted per bucket of
+    HOUR_EDGES, the orders of a bucket taken as spread evenly across it; NaN without orders."""
+    n = int(counts.sum())
+    if n == 0:
+        return float("nan")
+    widths = np.diff(HOUR_EDGES, append=HOUR_EDGES[-1])  # the open last bucket: its left edge
+    ends = np.cumsum(counts)
+
+    def nth(i: int) -> float:  # the i-th smallest (from 0)
+        b = int(np.searchsorted(ends, i, side="right"))
+        return HOUR_EDGES[b] + (i - (ends[b] - counts[b]) + 0.5) / counts[b] * widths[b]
+
+    position = q * (n - 1)
+    low = int(np.floor(position))
+    below = nth(low)
+    return below + (position - low) * (nth(min(low + 1, n - 1)) - below)
+
+
+def table_from_cells(totals: pd.DataFrame, late: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """timeliness_table's columns from counts per group: `totals` (by and CELL_MEASURES) and `late` (by,
+    contact_late, open_overdue: pending orders past their deadlines at as_of). Medians and P90 from the
+    hour buckets."""
+    out = totals.groupby(by, dropna=False, sort=True)[list(CELL_MEASURES)].sum()
+    late = late.groupby(by, dropna=False)[["contact_late", "open_overdue"]].sum().reindex(out.index, fill_value=0)
+    contact, close = out[bucket_columns("contact")].to_numpy(), out[bucket_columns("close")].to_numpy()
+    table = pd.DataFrame({
+        "orders": out["orders"],
+        "contact_due": out["contacted"] + late["contact_late"], "contacted_on_time": out["contacted_on_time"],
+        "close_due": out["closed"] + late["open_overdue"], "closed_on_time": out["closed_on_time"],
+        "closed_late": out["closed_late"], "open_overdue": late["open_overdue"],
+        "contact_hours_median": [bucket_quantile(row, 0.5) for row in contact],
+        "close_hours_median": [bucket_quantile(row, 0.5) for row in close],
+        "contact_hours_p90": [bucket_quantile(row, 0.9) for row in contact],
+        "close_hours_p90": [bucket_quantile(row, 0.9) for row in close],
+    }, index=out.index).astype({c: "int64" for c in ("orders", "contact_due", "contacted_on_time", "close_due",
+                                                       "closed_on_time", "closed_late", "open_overdue")})
+    return _with_rates(table).reset_index()

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from figures.qiyou import CHILD_LABELS, child_key
-from figures.timeliness import OVERDUE_STATES
+from figures.timeliness import OVERDUE_LISTED, OVERDUE_STATES
 from metrics.config import load_time_limits
 from ui import data
 from ui.filters import page_filters
@@ -38,6 +38,10 @@ if summary.empty:
 scope = summary.iloc[0]
 basis = (f"截至 {scope['as_of']:%Y-%m-%d %H:%M} 判断是否超期；工单按受理时间归入考核周期；"
          "未到期且未完成的工单不计入按时率的分母。")
+if scope["hours_from_buckets"]:
+    basis += ("用时中位数与 P90 由分档计数估算（12 小时内每档 15 分钟，至 48 小时每档 1 小时，至 7 天每档 2 小时，"
+              "至 15 天每档 6 小时，至 30 天每档 1 天，至一年每档 30 天，一年以上记为一年；档内工单视为均匀分布），"
+              "与逐单计算之差不超过所在档宽；街乡镇范围逐单计算。")
 
 
 def show_table(frame: pd.DataFrame, file_name: str) -> None:
@@ -102,10 +106,10 @@ categories = data.figure("timeliness.timeliness_by", filters.scheme, period=filt
 show_table(categories, f"时效_按{level}")
 
 st.subheader("超期工单")
-overdue = data.figure("timeliness.overdue_orders", filters.scheme, period=filters.period, **where)
-if overdue.empty:
+if scope["overdue"] == 0:
     st.success("本考核周期、本范围没有超期工单。")
-else:
+elif filters.district or st.toggle(f"列出超期最久的 {count(OVERDUE_LISTED)} 条超期工单", key="timeliness_overdue_list"):
+    overdue = data.figure("timeliness.overdue_orders", filters.scheme, period=filters.period, **where)
     listed = overdue.rename(columns={
         "order_id": "工单编号", "state": "状态", "hours_overdue": "超期（小时）", "district": "区",
         "township": "街乡镇", "handler": "承办单位", "category1": "一级分类", "category2": "二级分类",
@@ -114,6 +118,10 @@ else:
              for c in ("受理时间", "办理截止", "办结时间")}
     st.dataframe(listed, hide_index=True, width="stretch", column_config=times | {
         "工单编号": st.column_config.Column(pinned=True), "超期（小时）": st.column_config.NumberColumn(format="%.1f")})
-    st.caption(f"{filters.caption()} · 共 {count(len(listed))} 条，超期最久的在前；未办结的超期时长计至 "
+    shown = "全部列出" if len(listed) == scope["overdue"] else f"列出超期最久的 {count(len(listed))} 条"
+    st.caption(f"{filters.caption()} · 共 {count(scope['overdue'])} 条，{shown}，超期最久的在前；未办结的超期时长计至 "
                f"{scope['as_of']:%Y-%m-%d %H:%M}。只列工单编号、单位、分类和时间，不含诉求内容与来电人信息。")
     download_button(listed, f"超期工单_{filters.period}_{filters.scope}.csv")
+else:
+    st.caption(f"{filters.caption()} · 共 {count(scope['overdue'])} 条。全市的超期工单要在全部工单中逐单查找（需数秒），"
+               "打开上面的开关后列出；选择区或街乡镇时直接列出。")

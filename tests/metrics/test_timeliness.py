@@ -1,11 +1,22 @@
 import dataclasses
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from metrics.config import load_time_limits
-from metrics.timeliness import default_limit_hours, order_deadlines, timeliness_table
+from metrics.timeliness import (
+    CELL_MEASURES,
+    DEADLINE_TEXT,
+    bucket_quantile,
+    default_limit_hours,
+    hour_buckets,
+    order_cells,
+    order_deadlines,
+    table_from_cells,
+    timeliness_table,
+)
 
 T = pd.Timestamp
 NaT = pd.NaT
@@ -84,3 +95,61 @@ def test_contact_limit_from_config(orders, limits):
 def test_unknown_level_in_config_is_refused(limits):
     with pytest.raises(ValueError, match="未定义的时限级别"):
         dataclasses.replace(limits, default_level="超长")
+
+
+def test_hours_fall_in_the_bucket_of_their_left_edge():
+    hours = pd.Series([0, 0.2499, 0.25, 11.99, 12, 47.5, 100, 8759, 8760, 20000, float("nan")])
+    onehot = hour_buckets(hours).to_numpy()
+    # 48 quarter hours, 36 hours from 12 h, 60 two-hour buckets from 48 h (100 h: 84 + 26), ..., the
+    # twelve 30-day buckets from 720 h end at index 202 (8640–8760 h); 203 is open from 8760 h
+    assert onehot[:-1].argmax(axis=1).tolist() == [0, 0, 1, 47, 48, 83, 110, 202, 203, 203]
+    assert onehot.sum(axis=1).tolist() == [1] * 10 + [0]
+
+
+def test_quantiles_from_buckets_by_hand():
+    counts = np.zeros(204, dtype=int)
+    counts[0] = 2  # two orders in [0, 0.25): taken as 0.0625 and 0.1875
+    assert bucket_quantile(counts, 0.5) == pytest.approx(0.125)
+    assert bucket_quantile(counts, 0.9) == pytest.approx(0.0625 + 0.9 * 0.125)
+    counts[203] = 1  # one beyond a year: the open bucket's left edge
+    assert bucket_quantile(counts, 1.0) == 8760
+    assert math.isnan(bucket_quantile(np.zeros(204, dtype=int), 0.5))
+
+
+def _cells(orders: pd.DataFrame, limits, as_of) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What the store's cubes give for these orders per district: the sums of the cells, and the pending
+    orders whose deadline (kept as text) is before as_of."""
+    cells = pd.concat([orders[["district"]], order_cells(orders, limits)], axis=1)
+    totals = cells.groupby("district")[list(CELL_MEASURES)].sum().reset_index()
+    moment = as_of.strftime(DEADLINE_TEXT)
+    late = cells.assign(contact_late=cells["orders"].where(cells["contact_by"] < moment, 0),
+                        open_overdue=cells["orders"].where(cells["close_by"] < moment, 0))
+    return totals, late.groupby("district")[["contact_late", "open_overdue"]].sum().reset_index()
+
+
+@pytest.mark.parametrize("as_of", [AS_OF, T("2025-03-08 12:00"), T("2025-03-08 06:00"), T("2025-03-01 09:59:59")])
+def test_counts_from_cells_equal_counts_from_orders(orders, limits, as_of):
+    # 03-08 12:00 and 06:00 fall either side of order 6's deadline (03-08 08:00), 09:59:59 just before order 3's
+    got = table_from_cells(*_cells(orders, limits, as_of), ["district"])
+    want = timeliness_table(orders, ["district"], limits, as_of)
+    counts = [c for c in want.columns if "hours" not in c]
+    pd.testing.assert_frame_equal(got[counts], want[counts])
+
+
+def test_pending_deadlines_are_kept_to_the_microsecond(orders, limits):
+    cells = order_cells(orders, limits)
+    # order 3 (特急, contacted, open): its deadline only; order 4 closed and contacted: none; order 5 neither
+    # contacted nor closed: both, 360 h after receipt
+    assert cells.loc[2, "close_by"] == "2025-03-01 10:00:00.000000" and pd.isna(cells.loc[2, "contact_by"])
+    assert cells.loc[3, ["contact_by", "close_by"]].isna().all()
+    assert cells.loc[4, "contact_by"] == cells.loc[4, "close_by"] == "2025-03-16 08:00:00.000000"
+
+
+def test_hours_from_cells_by_hand(orders, limits):
+    east = table_from_cells(*_cells(orders, limits, AS_OF), ["district"]).iloc[0]
+    # hours to contact 1, 2, 4, 36 sit in [1, 1.25), [2, 2.25), [4, 4.25), [36, 37): taken as their middles
+    # 1.125, 2.125, 4.125, 36.5 (exact: median 3.0, p90 26.4)
+    assert east["contact_hours_median"] == pytest.approx((2.125 + 4.125) / 2)
+    assert east["contact_hours_p90"] == pytest.approx(4.125 + 0.7 * (36.5 - 4.125))
+    # hours to close 12, 23, 72 in [12, 13), [23, 24), [72, 74): 12.5, 23.5, 73 (exact: 23 and 62.2)
+    assert (east["close_hours_median"], east["close_hours_p90"]) == (23.5, pytest.approx(23.5 + 0.8 * 49.5))

@@ -1,0 +1,71 @@
+"""The 时效 cubes (registered in store.cubes.CUBES; read by store.timeliness): what
+metrics.timeliness.order_cells counts per order, summed per half month (store.cubes.HALF_MONTHS: whole
+calendar months and 19th–18th cycles) of 受理 days.
+
+- timeliness_unit (district, township) and timeliness_topic (district, category1, category2): the on-time and
+  late counts and the hours to contact and to close per hour bucket; a few rows per township or category.
+- timeliness_due (district, township, category1, category2, contact_by, close_by): the orders by the deadline
+  each still waits for (NULL once done), so that "overdue at as_of" is exact for any as_of; a row per
+  pending deadline, a few per township and category for the rest.
+
+Deadlines follow data/time_limits.toml: the cubes are named after the limits they were counted with, so a
+changed file makes new cubes (built from the orders by store.db.connect at the next start) rather than stale
+counts; until then store.timeliness.cubes_current sends the figures to the orders.
+
+This module does not import store.cubes (which imports it): store.cubes hands it `declared`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Callable
+from functools import cache
+from typing import TYPE_CHECKING
+
+import pandas as pd
+from sqlalchemy import String
+
+from metrics.config import TimeLimits, load_time_limits
+from metrics.timeliness import CELL_MEASURES, order_cells
+
+if TYPE_CHECKING:
+    from store.cubes import Cube
+
+TIME_COLUMNS = ("received_at", "contacted_at", "closed_at", "deadline_at")
+DUE_KEYS = ("contact_by", "close_by")
+LIMITS = load_time_limits()
+
+
+def limits_key(limits: TimeLimits) -> str:
+    """A short fingerprint of the time limits."""
+    text = json.dumps(dataclasses.asdict(limits), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+def with_times(frame: pd.DataFrame) -> pd.DataFrame:
+    """Order rows with their times as timestamps and the time limit as a number, whatever the driver gave."""
+    return frame.assign(**{c: pd.to_datetime(frame[c]) for c in TIME_COLUMNS},
+                        time_limit_hours=pd.to_numeric(frame["time_limit_hours"]))
+
+
+def _contributions(keys: tuple[str, ...], measures: tuple[str, ...]) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    def contributions(rows: pd.DataFrame) -> pd.DataFrame:
+        return pd.concat([rows[list(keys)], order_cells(with_times(rows), LIMITS)[list(measures)]], axis=1)
+    return contributions
+
+
+@cache
+def timeliness_cubes(declared: Callable[..., Cube], starts: tuple[int, ...]) -> tuple[Cube, Cube, Cube]:
+    """The unit, topic and due cubes, declared once (with store.cubes.declared and HALF_MONTHS)."""
+    suffix = limits_key(LIMITS)
+    due = ("district", "township", "category1", "category2", *DUE_KEYS)
+    return (
+        declared(f"timeliness_unit_{suffix}", ("district", "township"), CELL_MEASURES,
+                 _contributions(("district", "township"), CELL_MEASURES), ("received",), starts=starts),
+        declared(f"timeliness_topic_{suffix}", ("district", "category1", "category2"), CELL_MEASURES,
+                 _contributions(("district", "category1", "category2"), CELL_MEASURES), ("received",),
+                 starts=starts),
+        declared(f"timeliness_due_{suffix}", due, ("orders",), _contributions(due[:4], (*DUE_KEYS, "orders")),
+                 ("received",), {k: String(26) for k in DUE_KEYS}, starts=starts),
+    )
