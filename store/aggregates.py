@@ -32,7 +32,7 @@ from store import bulk
 from store.cubes import BASES, COUNT_BITS, CUBES, Cube, counted_bits, order_counts
 from store.tables import ORDER_COLUMNS, orders
 
-_PENDING_CELLS = 1_000_000  # summed changes held before they are added to the tables: ~100 MB
+_PENDING_CELLS = 500_000  # cells of changes held before they are added to the tables: ~100 MB, ~3x that to add them
 _REBUILD_ROWS = 100_000
 
 
