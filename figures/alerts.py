@@ -61,8 +61,7 @@ def alerts(engine: Engine, scheme: Scheme, period: str, district: str | None = N
     """The period's early warnings per township × 一级分类 against the `baseline` periods before it (受理量,
     全口径): keys, orders, expected, ratio, p_value, q_value, strength, history, slot_label, alert_key."""
     periods = alert_periods(period, baseline)
-    series = analysis.window_orders(engine, SERIES_KEYS, [period_bounds(p, scheme) for p in periods], district,
-                                    township)
+    series = analysis.window_orders(engine, [period_bounds(p, scheme) for p in periods], district, township)
     return _alerts(series, periods, "period", AlertSettings(baseline=baseline))
 
 
@@ -70,7 +69,7 @@ def week_alerts(engine: Engine, scheme: Scheme, day: date, district: str | None 
                 township: str | None = None, baseline: int = 8) -> pd.DataFrame:
     """Early warnings of the 7 days ending on `day` against the `baseline` weeks before: as alerts()."""
     windows = [(day - timedelta(days=WEEK * k + WEEK - 1), day - timedelta(days=WEEK * k)) for k in range(baseline, -1, -1)]
-    series = analysis.window_orders(engine, SERIES_KEYS, windows, district, township)
+    series = analysis.window_orders(engine, windows, district, township)
     return _alerts(series, week_labels(day, baseline), "week", AlertSettings(baseline=baseline))
 
 

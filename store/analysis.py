@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Engine, Table, and_, case, delete, desc, f
 from metrics.rates import COUNT_COLUMNS
 from metrics.repeats import REPEAT_KEYS
 from store.aggregates import counts_from_cube, counts_from_orders
-from store.cubes import COUNT_CUBES, PHRASE
+from store.cubes import COUNT_CUBES, PHRASE, SERIES, SERIES_DAYS
 from store.query import scope_conditions
 from store.tables import alert_seen, orders, theme_problems, themes
 
@@ -46,22 +46,22 @@ def title_counts(engine: Engine, start: date, end: date, district: str | None = 
         return pd.DataFrame(conn.execute(query).all(), columns=["title", "orders"])
 
 
-def window_orders(engine: Engine, keys: list[str], windows: list[tuple[date, date]], district: str | None = None,
+def window_orders(engine: Engine, windows: list[tuple[date, date]], district: str | None = None,
                   township: str | None = None) -> pd.DataFrame:
-    """Orders received (全口径) per value of `keys` in each window (first day, last day): keys, slot (the
-    window's place in the list), orders. One pass over the smallest counts table holding the keys, summing only
-    the volume: what the early warnings need, for every window at once."""
-    needed = {*keys, "district", "township"}
-    table = next(c for c in COUNT_CUBES if needed <= set(c.keys)).table
+    """Orders received (全口径) per township × 一级分类 in each window (first day, last day): district, township,
+    category1, slot (the window's place in the list), orders; what the early warnings need, every window in one
+    pass. Periods are read from the half-month cells of counts_series when they are whole cells of it, other
+    windows (weeks) from its cells of days."""
+    table = next(c for c in (SERIES, SERIES_DAYS) if all(c.holds(first, last) for first, last in windows)).table
     slot = case(*((table.c.day.between(first, last), i) for i, (first, last) in enumerate(windows))).label("slot")
-    columns = [table.c[k] for k in keys]
+    columns = [table.c[k] for k in SERIES.keys]
     query = (select(*columns, slot, func.sum(table.c.orders))
              .where(table.c.basis == "received", table.c.day.between(min(w[0] for w in windows),
                                                                      max(w[1] for w in windows)),
                     slot.is_not(None), *scope_conditions(table, district, township))
              .group_by(*columns, slot))
     with engine.connect() as conn:
-        frame = pd.DataFrame(conn.execute(query).all(), columns=[*keys, "slot", "orders"])
+        frame = pd.DataFrame(conn.execute(query).all(), columns=[*SERIES.keys, "slot", "orders"])
     return frame.astype({"slot": "int64", "orders": "int64"})
 
 
@@ -96,7 +96,8 @@ def problem_counts(engine: Engine, start: date, end: date, categories: list[str]
             text.contains(word, autoescape=True) for word in keywords for text in (orders.c.title, orders.c.content))]
         source, day, query = orders, orders.c.received_day, counts_from_orders([], "received")
     else:
-        cube = next(c for c in COUNT_CUBES if {"district", "township", "category1", "category2"} <= set(c.keys))
+        cube = next(c for c in COUNT_CUBES  # counted per day: the start of a problem may fall on any day
+                    if {"district", "township", "category1", "category2"} <= set(c.keys) and not c.starts)
         matches = _in_categories(cube.table, categories)
         source, day, query = cube.table, cube.table.c.day, counts_from_cube(cube, [], "received")
     query = query.where(day.between(start, end), *scope_conditions(source, district, township), or_(false(), *matches))

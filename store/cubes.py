@@ -130,4 +130,8 @@ COUNT_CUBES: tuple[Cube, ...] = (
 # Every cube the store keeps: the COUNT_CUBES and the pages' own.
 PHRASE = declared("phrase", ("district", "phrases"), ("orders",), phrase_contributions, ("received",),
                   {"phrases": Text()})  # 标题高频词 (store.phrases)
-CUBES: tuple[Cube, ...] = (*COUNT_CUBES, PHRASE)
+# 预警: the volume of each township × 一级分类 per half month for periods and per day for weeks (store.analysis.
+# window_orders): 0.007 and 0.08 cells an order in the 2 M month, the day cells half as many as counts_topic's
+SERIES = declared("series", ("district", "township", "category1"), ("orders",), bases=("received",), starts=HALF_MONTHS)
+SERIES_DAYS = declared("series_days", SERIES.keys, ("orders",), bases=("received",))
+CUBES: tuple[Cube, ...] = (*COUNT_CUBES, PHRASE, SERIES, SERIES_DAYS)
