@@ -21,6 +21,9 @@ from store import analysis, query
 
 SERIES_KEYS = ["district", "township", "category1"]
 WEEK = 7
+PROBLEM_MONTHS = 12  # the periods a 每月一题 problem is followed over
+# Orders a figure reads one by one (repeat callers, keywords) in a few seconds; the page asks before reading more.
+READ_AT_ONCE = 300_000
 
 
 def alert_periods(period: str, baseline: int) -> list[str]:
@@ -97,8 +100,8 @@ def hot_phrases(engine: Engine, scheme: Scheme, period: str, district: str | Non
 
 
 def problem_tracking(engine: Engine, scheme: Scheme, period: str, categories: tuple[str, ...],
-                     keywords: tuple[str, ...], start_day: date, months: int = 12, district: str | None = None,
-                     township: str | None = None) -> pd.DataFrame:
+                     keywords: tuple[str, ...], start_day: date, months: int = PROBLEM_MONTHS,
+                     district: str | None = None, township: str | None = None) -> pd.DataFrame:
     """A 每月一题 problem over the `months` periods ending with `period`: rows of kind 月度 (label = period;
     orders, resolution_rate, satisfaction_rate) then rows of kind 前后对比 (label = 开始前/开始后; periods,
     orders_per_period and the pooled rates)."""
@@ -109,6 +112,16 @@ def problem_tracking(engine: Engine, scheme: Scheme, period: str, categories: tu
     phases = before_after(monthly, counts, start_day, scheme)
     return pd.concat([monthly.rename(columns={"period": "label"}).assign(kind="月度"),
                       phases.rename(columns={"phase": "label"}).assign(kind="前后对比")], ignore_index=True)
+
+
+def orders_read(engine: Engine, scheme: Scheme, period: str, periods: int = 1, days_before: int = 0,
+                district: str | None = None, township: str | None = None) -> int:
+    """How many orders a figure that reads the orders themselves (repeat callers, keywords) goes through: those
+    received in the `periods` periods ending with `period` and `days_before` days more, in the scope. From the
+    counts tables, at once: the page asks before such a figure when they are many."""
+    start, end = period_bounds(alert_periods(period, periods - 1)[0], scheme)[0], period_bounds(period, scheme)[1]
+    counts = query.counts(engine, [], start - timedelta(days=days_before), end, False, district, township)
+    return int(counts["orders"].sum())
 
 
 def _repeats(engine: Engine, scheme: Scheme, period: str, window_days: int, district: str | None,

@@ -7,7 +7,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from figures.alerts import alert_periods, week_labels
+from figures.alerts import PROBLEM_MONTHS, READ_AT_ONCE, alert_periods, week_labels
 from report.daily import bulletin_text, bulletin_workbook
 from store import analysis
 from store.auth import EDITORS
@@ -68,6 +68,34 @@ def _theme_editor(saved: pd.DataFrame) -> None:
     if theme_id and delete.button("删除此专题", key="theme_delete"):
         analysis.delete_theme(data.engine(), theme_id)
         st.rerun()
+
+
+def _repeat_tables(window: int) -> None:
+    """重复诉求率 and the categories most repeated, as figures.alerts computes them."""
+    units = data.figure("alerts.repeat_units", filters.scheme, period=filters.period, window_days=window, **where)
+    units = units[units["orders"] > 0]
+    total_repeats, total_orders = int(units["repeat_orders"].sum()), int(units["orders"].sum())
+    st.metric("重复诉求率（观察指标）", pct(total_repeats / total_orders if total_orders else None),
+              help=f"重复诉求 {total_repeats:,} / 受理量 {total_orders:,}（全口径）；不计入综合得分")
+    left, right_col = st.columns(2)
+    with left:
+        st.subheader("各承办单位")
+        units_shown = pd.DataFrame({"承办单位类型": units["handler_type"], "承办单位": units["handler"],
+                                    "受理量": units["orders"], "重复诉求": units["repeat_orders"],
+                                    "重复来电人": units["repeat_callers"],
+                                    "重复诉求率": sortable_text(units["repeat_rate"], 5, 100, "%")})
+        st.dataframe(units_shown, hide_index=True, width="stretch", column_config={"重复诉求率": right})
+        download_button(units_shown, f"重复诉求_{filters.period}_{filters.scope}.csv")
+    with right_col:
+        st.subheader("重复最多的问题")
+        problems = data.figure("alerts.repeated_problems", filters.scheme, period=filters.period,
+                               window_days=window, **where)
+        problems_shown = pd.DataFrame({
+            "一级分类": problems["category1"], "二级分类": problems["category2"], "重复诉求": problems["repeat_orders"],
+            "重复来电人": problems["repeat_callers"], "涉及街乡镇": problems["townships"]})
+        st.dataframe(problems_shown, hide_index=True, width="stretch")
+        download_button(problems_shown, f"重复最多的问题_{filters.period}_{filters.scope}.csv")
+    st.caption(filters.caption() + " · 来电号码只以带密钥的哈希比较，看板和下载中都不出现")
 
 
 filters = page_filters("预警与专题")
@@ -145,18 +173,28 @@ with themes:
     saved = analysis.saved_themes(data.engine())
     if saved.empty:
         st.info("尚未设置每月一题。" + ("请在下方新建专题。" if access.role in EDITORS else ""))
+    searched, keyword_go = 0, False
+    if saved["keywords"].map(len).any():  # keywords are searched in the orders' texts, not in counts tables
+        searched = data.figure("alerts.orders_read", filters.scheme, period=filters.period, periods=PROBLEM_MONTHS,
+                               **where)
+        keyword_go = searched <= READ_AT_ONCE or st.toggle(
+            f"检索关键词（逐条检索近 {PROBLEM_MONTHS} 期 {searched:,} 条工单的标题和内容）", key="theme_keywords_go",
+            help="工单很多时需要较长时间，故在打开此开关后才检索；只按分类的问题由计数表直接得出")
     for _, theme in saved.groupby("theme_id", sort=False):
         first = theme.iloc[0]
         st.subheader(f"{first['month']} · {first['title']}")
         if first["note"]:
             st.caption(first["note"])
         for problem in theme.dropna(subset=["name"]).itertuples():
+            st.markdown(f"**{problem.name}**（自 {problem.start_day:%Y-%m-%d} 起；分类：{'、'.join(problem.categories) or '无'}；"
+                        f"关键词：{'、'.join(problem.keywords) or '无'}）")
+            if problem.keywords and not keyword_go:
+                st.info(f"此问题含关键词，需逐条检索 {searched:,} 条工单：请打开上方开关后计算。")
+                continue
             tracked = data.figure("alerts.problem_tracking", filters.scheme, period=filters.period,
                                   categories=tuple(problem.categories), keywords=tuple(problem.keywords),
                                   start_day=problem.start_day, **where)
             monthly, phases = tracked[tracked["kind"] == "月度"], tracked[tracked["kind"] == "前后对比"]
-            st.markdown(f"**{problem.name}**（自 {problem.start_day:%Y-%m-%d} 起；分类：{'、'.join(problem.categories) or '无'}；"
-                        f"关键词：{'、'.join(problem.keywords) or '无'}）")
             volume, rates = _problem_charts(monthly, f"{problem.start_day:%Y-%m}")
             left, right_col = st.columns(2)
             left.altair_chart(volume, width="stretch")
@@ -174,30 +212,13 @@ with themes:
 with repeats:
     window = st.number_input("重复诉求窗口（天）", 1, 365, 30, key="repeat_window",
                              help="同一来电号码（以带密钥的哈希识别）在同一街乡镇就同一类别在此天数内再次来电，记为重复诉求")
-    units = data.figure("alerts.repeat_units", filters.scheme, period=filters.period, window_days=int(window), **where)
-    units = units[units["orders"] > 0]
-    total_repeats, total_orders = int(units["repeat_orders"].sum()), int(units["orders"].sum())
-    st.metric("重复诉求率（观察指标）", pct(total_repeats / total_orders if total_orders else None),
-              help=f"重复诉求 {total_repeats:,} / 受理量 {total_orders:,}（全口径）；不计入综合得分")
-    left, right_col = st.columns(2)
-    with left:
-        st.subheader("各承办单位")
-        units_shown = pd.DataFrame({"承办单位类型": units["handler_type"], "承办单位": units["handler"],
-                                    "受理量": units["orders"], "重复诉求": units["repeat_orders"],
-                                    "重复来电人": units["repeat_callers"],
-                                    "重复诉求率": sortable_text(units["repeat_rate"], 5, 100, "%")})
-        st.dataframe(units_shown, hide_index=True, width="stretch", column_config={"重复诉求率": right})
-        download_button(units_shown, f"重复诉求_{filters.period}_{filters.scope}.csv")
-    with right_col:
-        st.subheader("重复最多的问题")
-        problems = data.figure("alerts.repeated_problems", filters.scheme, period=filters.period,
-                               window_days=int(window), **where)
-        problems_shown = pd.DataFrame({
-            "一级分类": problems["category1"], "二级分类": problems["category2"], "重复诉求": problems["repeat_orders"],
-            "重复来电人": problems["repeat_callers"], "涉及街乡镇": problems["townships"]})
-        st.dataframe(problems_shown, hide_index=True, width="stretch")
-        download_button(problems_shown, f"重复最多的问题_{filters.period}_{filters.scope}.csv")
-    st.caption(filters.caption() + " · 来电号码只以带密钥的哈希比较，看板和下载中都不出现")
+    compared = data.figure("alerts.orders_read", filters.scheme, period=filters.period, days_before=int(window),
+                           **where)
+    if compared <= READ_AT_ONCE or st.toggle(f"计算重复诉求（逐单比对本期及此前 {int(window)} 天的 {compared:,} 条工单）",
+                                        key="repeat_go", help="工单很多时需要数十秒，故在打开此开关后才计算"):
+        _repeat_tables(int(window))
+    else:
+        st.info(f"重复诉求要逐单比对 {compared:,} 条工单的来电号码哈希，需要较长时间：请打开上方开关后计算。")
 
 with quiet:
     quiet_units = data.figure("alerts.quiet", filters.scheme, period=filters.period, district=filters.district)

@@ -1,6 +1,6 @@
 """预警与专题 under AppTest over a copy of the demo city: the alerts are figures.alerts' and can be marked as
 seen, a saved 每月一题 shows its months and before/after table, a theme without a name is refused in Chinese,
-and the 日通报 is the text report.daily writes."""
+the 日通报 is the text report.daily writes, and figures that read many orders one by one wait for a go-ahead."""
 from __future__ import annotations
 
 import shutil
@@ -9,7 +9,8 @@ from datetime import date
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from figures.alerts import alerts, hot_phrases, quiet, repeat_units
+import figures.alerts
+from figures.alerts import alerts, hot_phrases, orders_read, quiet, repeat_units
 from figures.bulletin import bulletin
 from metrics.config import load_scheme
 from report.daily import bulletin_text
@@ -99,3 +100,24 @@ def test_hot_issues_repeats_and_quiet_units_are_the_figures(page, alerts_url):
     assert units["repeat_orders"].sum() > 0  # the demo city has repeat callers
     assert shown("重复来电人")["重复诉求"].tolist() == units["repeat_orders"].tolist()
     assert shown("类型")["街乡镇"].tolist() == quiet(engine, scheme, PERIOD)["township"].tolist()
+
+
+def test_many_orders_to_read_wait_for_the_go_ahead_then_show_the_figures(alerts_url, monkeypatch):
+    monkeypatch.setattr(figures.alerts, "READ_AT_ONCE", 1_000)  # the demo month then counts as many orders
+    monkeypatch.setenv("DATABASE_URL", alerts_url)
+    page = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    page.run()
+    page.switch_page(PAGE).run()
+    assert not page.exception
+    columns = [d.value.columns for d in page.dataframe]
+    assert not any("重复来电人" in c for c in columns) and not any("阶段" in c for c in columns)
+    read = orders_read(connect(alerts_url), load_scheme(), PERIOD, days_before=30)
+    assert any(f"逐单比对 {read:,} 条工单" in i.value for i in page.info)
+    assert any("此问题含关键词" in i.value for i in page.info)  # the theme's problem has the keyword 电梯
+    page.toggle(key="repeat_go").set_value(True)
+    page.toggle(key="theme_keywords_go").set_value(True).run()
+    assert not page.exception
+    units = repeat_units(connect(alerts_url), load_scheme(), PERIOD)
+    shown = next(d.value for d in page.dataframe if "重复来电人" in d.value.columns)
+    assert shown["重复诉求"].tolist() == units[units["orders"] > 0]["repeat_orders"].tolist()
+    assert any("阶段" in d.value.columns for d in page.dataframe)
