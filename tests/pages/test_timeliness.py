@@ -108,3 +108,20 @@ def test_a_district_shows_its_townships_and_second_level_categories(seeded_app, 
     assert len(_table(at, "街乡镇")) > 1
     assert list(_table(at, "一级分类").columns[:2]) == ["一级分类", "二级分类"]
     assert any("延庆区" in c.value for c in at.caption)
+
+
+def test_a_township_counts_from_its_orders_and_lists_its_overdue_orders_at_once(seeded_app, seeded_url, kept):
+    orders = query.order_times(connect(seeded_url), *period_bounds(PERIOD, load_scheme()), "延庆区")
+    by_township = timeliness_table(orders, ["township"], load_time_limits(), AS_OF)
+    township = by_township.sort_values("overdue")["township"].iloc[-1]  # the one with most overdue orders
+    seeded_app.query_params["district"] = "延庆区"
+    seeded_app.query_params["township"] = township
+    at = _on_page(seeded_app)
+    assert not at.exception
+    mine = orders[orders["township"] == township].assign(scope=0)
+    expected = timeliness_table(mine, ["scope"], load_time_limits(), AS_OF).iloc[0]
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["办结用时P90"] == f"{expected['close_hours_p90']:.1f} 小时"  # from its orders, not from buckets
+    assert not any("分档" in c.value for c in at.caption)
+    assert len(_table(at, "承办单位")) >= 1
+    assert len(_table(at, "工单编号")) == expected["overdue"] > 0  # no toggle needed
