@@ -18,7 +18,7 @@ from metrics.explain import category_points, peer_medians, points_by_rate
 from metrics.levels import LEVELS
 from metrics.periods import period_bounds, previous_period
 from metrics.ranking import BLACK_LIST, RED_LIST, STATUS_NO_DATA, STATUS_SMALL
-from metrics.rates import RATES, unit_rates
+from metrics.rates import COUNT_COLUMNS, RATES, unit_rates
 from metrics.report import COLUMN_LABELS, ranking_table
 from metrics.scheme import Scheme
 from store import query
@@ -101,11 +101,10 @@ def category_gaps(engine: Engine, scheme: Scheme, period: str, district: str | N
     points between its observed and expected rates for a category-only case mix. Worst first: by
     `gap_to_city`, for the city (which is its own norm) by `lost`.
     """
-    start, end = period_bounds(period, scheme)
-    by_closed = scheme.day_basis == "closed"
-    own = unit_rates(query.counts(engine, ["category1"], start, end, by_closed, district, township),
+    bounds, by_closed = [period_bounds(period, scheme)], scheme.day_basis == "closed"
+    own = unit_rates(query.period_counts(engine, ["category1"], bounds, by_closed, district, township),
                      ["category1"], scheme)
-    city = unit_rates(query.counts(engine, ["category1"], start, end, by_closed), ["category1"], scheme)
+    city = unit_rates(query.period_counts(engine, ["category1"], bounds, by_closed), ["category1"], scheme)
     rates = [f"{r}_rate" for r in CASE_MIX_RATES]
     out = own[["category1", "orders", "resolution_den", *rates]].rename(columns={"resolution_den": "denominator"})
     out = out.merge(city[["category1", *rates]].rename(columns={r: f"city_{r}" for r in rates}),
@@ -125,11 +124,12 @@ def case_mix(engine: Engine, scheme: Scheme, period: str, district: str | None =
     level = scope_level(district, township)
     if level == "city":
         return pd.DataFrame(columns=columns)
-    start, end = period_bounds(period, scheme)
     keys = LEVELS[level]
-    # Counts of the whole city: the city's rate of each kind of case is the norm.
-    counts = query.counts(engine, [*keys, *CASE_MIX], start, end, scheme.day_basis == "closed")
-    unit = _unit_row(expected_rates(counts, keys, CASE_MIX, scheme), level, district, township)
+    bounds, by_closed = [period_bounds(period, scheme)], scheme.day_basis == "closed"
+    own = query.period_counts(engine, [*keys, *CASE_MIX], bounds, by_closed, district, township)
+    city = query.period_counts(engine, CASE_MIX, bounds, by_closed)
+    unit = _unit_row(expected_rates(_with_rest_of_city(own, city, keys), keys, CASE_MIX, scheme), level, district,
+                     township)
     if unit.empty:
         return pd.DataFrame(columns=columns)
     row = unit.iloc[0]
@@ -137,6 +137,16 @@ def case_mix(engine: Engine, scheme: Scheme, period: str, district: str | None =
         "rate": list(CASE_MIX_RATES), "label": [RATES[r] for r in CASE_MIX_RATES],
         **{part: [row[f"{r}_{part}"] for r in CASE_MIX_RATES] for part in ("observed", "expected", "oe")},
     })
+
+
+def _with_rest_of_city(own: pd.DataFrame, city: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """The unit's counts by kind of case and, as one more unit without a name, the rest of the city's: together
+    the whole city, whose rate of each kind is the norm (the same norm as from every unit's counts, without
+    reading them all)."""
+    cells = [*CASE_MIX, "excluded"]
+    signed = pd.concat([city, own.assign(**{c: -own[c] for c in COUNT_COLUMNS})])
+    rest = signed.groupby(cells, dropna=False, sort=False)[list(COUNT_COLUMNS)].sum().reset_index()
+    return pd.concat([own, rest.assign(**{k: None for k in keys})], ignore_index=True)
 
 
 def orders(engine: Engine, scheme: Scheme, period: str, district: str | None = None, township: str | None = None,

@@ -154,8 +154,8 @@ def _period_counts(engine: Engine, scheme: Scheme, period: str, keys: list[str],
     """The period's counts with what the metric needs: request types for 万人诉求比 (咨询 may be left
     out), categories and tags for a 七有五性 dimension."""
     extra = ["request_type"] if metric == "per_10k" else ["category1", "category2", "qiyou_tag", "request_type"]
-    start, end = period_bounds(period, scheme)
-    return query.counts(engine, [*keys, *extra], start, end, scheme.day_basis == "closed", district)
+    return query.period_counts(engine, [*keys, *extra], [period_bounds(period, scheme)], scheme.day_basis == "closed",
+                               district)
 
 
 def _boundaries(engine: Engine, level: str) -> pd.DataFrame:

@@ -33,11 +33,11 @@ def profile_units(engine: Engine, level: str, district: str | None = None) -> pd
     return None
 
 
-def _scope_counts(engine: Engine, scheme: Scheme, first: str, last: str, by: list[str],
+def _scope_counts(engine: Engine, scheme: Scheme, periods: list[str], by: list[str],
                   district: str | None, township: str | None) -> pd.DataFrame:
-    """Counts from the first day of period `first` to the last day of period `last`, with a period column."""
-    start, end = period_bounds(first, scheme)[0], period_bounds(last, scheme)[1]
-    counts = query.counts(engine, by, start, end, scheme.day_basis == "closed", district, township)
+    """Counts of each period, summed in the database, with a period column."""
+    bounds = [period_bounds(p, scheme) for p in periods]
+    counts = query.period_counts(engine, by, bounds, scheme.day_basis == "closed", district, township)
     return counts.assign(period=period_of(counts["day"], scheme))
 
 
@@ -58,7 +58,7 @@ def headline(engine: Engine, scheme: Scheme, period: str, district: str | None =
              township: str | None = None) -> pd.DataFrame:
     """The scope's 受理量, 三率, score and 万人诉求比 for the period and the one before (pooled counts)."""
     periods = [previous_period(period), period]
-    counts = _scope_counts(engine, scheme, periods[0], period, ["request_type"], district, township)
+    counts = _scope_counts(engine, scheme, periods, ["request_type"], district, township)
     table = _by_period(counts, periods, scheme)
     population = pd.DataFrame({"period": periods, "population": scope_population(engine, district, township)})
     ratio = per_10k_ratio(counts, population, ["period"], scheme)
@@ -71,7 +71,7 @@ def trend(engine: Engine, scheme: Scheme, period: str, n: int = 12, district: st
     periods = [period]
     for _ in range(n - 1):
         periods.insert(0, previous_period(periods[0]))
-    counts = _scope_counts(engine, scheme, periods[0], period, [], district, township)
+    counts = _scope_counts(engine, scheme, periods, [], district, township)
     return _by_period(counts, periods, scheme)
 
 
@@ -89,7 +89,7 @@ def breakdown(engine: Engine, scheme: Scheme, period: str, by: Sequence[str], di
     by, orders, previous_orders, change, rates."""
     by = list(by)
     before = previous_period(period)
-    counts = _scope_counts(engine, scheme, before, period, by, district, township)
+    counts = _scope_counts(engine, scheme, [before, period], by, district, township)
     now = unit_rates(counts[(counts["period"] == period).to_numpy()], by, scheme, basis="all")
     then = total_counts(counts[(counts["period"] == before).to_numpy()], by)[[*by, "orders"]]
     out = now.merge(then.rename(columns={"orders": "previous_orders"}), on=by, how="outer")

@@ -13,7 +13,7 @@ from figures.overview import profile_units
 from metrics.config import DIMENSIONS, QIYOU, load_qiyou_catalogue, load_qiyou_method
 from metrics.periods import period_bounds
 from metrics.qiyou import qiyou_indices, qiyou_scores, with_dimensions
-from metrics.rates import in_period, total_counts, unit_rates
+from metrics.rates import total_counts, unit_rates
 from metrics.report import UNNAMED
 from metrics.scheme import Scheme
 from store import query
@@ -38,10 +38,10 @@ def child_key(district: str | None, township: str | None) -> str:
 
 def _scope_counts(engine: Engine, scheme: Scheme, period: str, by: list[str], district: str | None,
                   township: str | None) -> pd.DataFrame:
-    """The period's counts of the scope by the keys and the columns with_dimensions and 诉求量 need."""
-    start, end = period_bounds(period, scheme)
-    counts = query.counts(engine, [*by, *_CATEGORY_KEYS], start, end, scheme.day_basis == "closed", district, township)
-    return in_period(counts, period, scheme)
+    """The period's counts of the scope by the keys and the columns with_dimensions and 诉求量 need, summed over
+    the period in the database (a row per cell, not per cell and day)."""
+    return query.period_counts(engine, [*by, *_CATEGORY_KEYS], [period_bounds(period, scheme)],
+                               scheme.day_basis == "closed", district, township)
 
 
 def _child_counts(engine: Engine, scheme: Scheme, period: str, district: str | None,

@@ -20,8 +20,10 @@ from sqlalchemy import Boolean, Column, Date, Index, Integer, String, Table, Tex
 from sqlalchemy.types import TypeEngine
 
 from metrics.rates import COUNT_COLUMNS  # the contract: metrics/ consumes exactly these counts
+from store.locations import location_contributions
 from store.phrases import phrase_contributions
 from store.tables import metadata, orders
+from store.timeliness_cubes import timeliness_cubes  # 时效 (store.timeliness)
 
 # The day an order is counted on, per basis: its 受理 day or its 办结 day.
 BASES: dict[str, str] = {"received": "received_day", "closed": "closed_day"}
@@ -118,13 +120,18 @@ def _counted_by(keys: tuple[str, ...]) -> Contributions:
     return contributions
 
 
+# The kinds of case: a 七有五性 dimension follows from the categories and the tag, 诉求量 may leave out
+# request types, and the case mix compares like with like (一级分类 × 诉求类型). Pages want them per period only.
+CASE_KEYS = ("category1", "category2", "qiyou_tag", "request_type")
 PLACE = declared("place", ("district", "township"))  # also the units the orders name
 # The cubes of COUNT_COLUMNS, smallest first: store.query.counts reads the first that holds the keys asked for.
 COUNT_CUBES: tuple[Cube, ...] = (
     PLACE,
     declared("unit", ("handler_type", "handler")),
+    declared("case_district", ("district", *CASE_KEYS), starts=HALF_MONTHS),
     declared("channel", ("district", "township", "channel")),
     declared("request", ("district", "township", "request_type")),
+    declared("case_township", ("district", "township", *CASE_KEYS), starts=HALF_MONTHS),
     declared("topic", ("district", "township", "category1", "category2")),
 )
 # Every cube the store keeps: the COUNT_CUBES and the pages' own.
@@ -134,4 +141,6 @@ PHRASE = declared("phrase", ("district", "phrases"), ("orders",), phrase_contrib
 # window_orders): 0.007 and 0.08 cells an order in the 2 M month, the day cells half as many as counts_topic's
 SERIES = declared("series", ("district", "township", "category1"), ("orders",), bases=("received",), starts=HALF_MONTHS)
 SERIES_DAYS = declared("series_days", SERIES.keys, ("orders",), bases=("received",))
-CUBES: tuple[Cube, ...] = (*COUNT_CUBES, PHRASE, SERIES, SERIES_DAYS)
+LOCATION = declared("location", ("district", "township", "lon_cell", "lat_cell"), ("orders",), location_contributions,
+                    ("received",), {"lon_cell": Integer(), "lat_cell": Integer()}, HALF_MONTHS)  # the map (store.locations)
+CUBES: tuple[Cube, ...] = (*COUNT_CUBES, PHRASE, LOCATION, SERIES, SERIES_DAYS, *timeliness_cubes(declared, HALF_MONTHS))

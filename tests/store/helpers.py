@@ -49,6 +49,13 @@ def table_counts(engine: Engine) -> dict[str, int]:
                 for t in metadata.sorted_tables}
 
 
+def half_month_start(days: pd.Series) -> pd.Series:
+    """The first day of each day's half-month cell (store.cubes.HALF_MONTHS), worked out independently:
+    2024-03-05 -> 2024-03-01, 2024-03-19 -> 2024-03-19, 2024-02-25 -> 2024-02-19."""
+    first = days.dt.to_period("M").dt.start_time + pd.to_timedelta((days.dt.day >= 19) * 18, unit="D")
+    return first.astype(days.dtype)
+
+
 def stored_orders(engine: Engine) -> pd.DataFrame:
     with engine.connect() as conn:
         rows = conn.execute(select(orders).order_by(orders.c.order_id)).mappings().all()
