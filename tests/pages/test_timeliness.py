@@ -29,11 +29,12 @@ AS_OF = pd.Timestamp("2026-01-01")  # the end of the period, long past
 def kept(request, monkeypatch) -> bool:
     """Whether the store keeps the timeliness cubes (built from the orders when the app connects), or the
     figures count from the orders; cached figures of the other case dropped."""
+    others = tuple(c for c in store.cubes.CUBES if c not in TIMELINESS_CUBES)
     if request.param == "cubes":
         for module in (store.aggregates, store.db, store.cubes):
-            monkeypatch.setattr(module, "CUBES", (*store.cubes.CUBES, *TIMELINESS_CUBES))
+            monkeypatch.setattr(module, "CUBES", (*others, *TIMELINESS_CUBES))
     else:
-        monkeypatch.setattr(store.cubes, "CUBES", tuple(c for c in store.cubes.CUBES if c not in TIMELINESS_CUBES))
+        monkeypatch.setattr(store.cubes, "CUBES", others)
     st.cache_data.clear()
     st.cache_resource.clear()
     return request.param == "cubes"
