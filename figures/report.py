@@ -80,8 +80,7 @@ def _top_categories(engine: Engine, scheme: Scheme, period: str, level: str, uni
     """Each unit's most frequent 一级分类 in the period (全口径 受理量), with their 解决率."""
     keys = LEVELS[level]
     by = [*keys, "category1"]
-    start, end = period_bounds(period, scheme)
-    counts = query.counts(engine, by, start, end, scheme.day_basis == "closed")
+    counts = query.period_counts(engine, by, [period_bounds(period, scheme)], scheme.day_basis == "closed")
     mix = units[keys].merge(unit_rates(counts, by, scheme, basis="all"), on=keys)
     mix = mix.sort_values("orders", ascending=False, kind="stable").groupby(keys, dropna=False).head(TOP_CATEGORIES)
     mix["text"] = [f"{'（未注明）' if pd.isna(category) else category} {orders} 件（解决率 "
