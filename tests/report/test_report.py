@@ -8,9 +8,11 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
+import figures.report
 from cli import main
 from figures.overview import ranking
 from metrics.config import load_scheme
@@ -151,3 +153,18 @@ def test_cli_report_refuses_a_bad_period_in_chinese(engine, tmp_path, capsys):
     assert main(["report", "--period", "2025-13", "--out", str(out), "--db", url]) == 2
     assert "考核周期应写作" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_units_top_categories_count_the_whole_period_with_their_resolution(tmp_path):
+    engine = connect(f"sqlite:///{tmp_path / 'top.sqlite'}")
+    ingest_file(engine, """工单编号,来电时间,被反映区,被反映街乡镇,一级分类,是否有效回访,是否联系,是否解决,是否满意
+T1,2025/6/1 09:00:00,朝阳区,建外街道,市容环境,是,是,是,满意
+T2,2025/6/18 09:00:00,朝阳区,建外街道,市容环境,是,是,否,不满意
+T3,2025/6/30 09:00:00,朝阳区,建外街道,交通管理,是,是,是,满意
+T4,2025/6/19 09:00:00,朝阳区,朝外街道,市容环境,是,是,是,满意
+T5,2025/7/1 09:00:00,朝阳区,建外街道,交通管理,是,是,否,满意
+""".encode(), "类别.csv", now=pd.Timestamp("2025-08-01"))
+    units = pd.DataFrame({"district": ["朝阳区"], "township": ["建外街道"]})
+    texts = figures.report._top_categories(engine, load_scheme(), PERIOD, "street", units)
+    # June: 市容环境 T1 resolved, T2 not (1 of 2); 交通管理 T3 resolved; T4 is another township's, T5 July's.
+    assert texts.tolist() == ["市容环境 2 件（解决率 50.0%）、交通管理 1 件（解决率 100.0%）"]
