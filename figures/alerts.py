@@ -48,8 +48,9 @@ def _alerts(series: pd.DataFrame, labels: list[str], grain: str, settings: Alert
     series = series.assign(**named).groupby([*SERIES_KEYS, "slot"], dropna=False, as_index=False)["orders"].sum()
     tested = volume_alerts(series, SERIES_KEYS, "category1", settings)
     alerts = tested[tested["alert"].to_numpy()].drop(columns="alert")
-    history = (series.pivot_table(index=SERIES_KEYS, columns="slot", values="orders", aggfunc="sum", fill_value=0,
-                                  dropna=False)
+    alerted = series.merge(alerts[SERIES_KEYS], on=SERIES_KEYS)  # the sparklines of the alerts only
+    history = (alerted.pivot_table(index=SERIES_KEYS, columns="slot", values="orders", aggfunc="sum", fill_value=0,
+                                   dropna=False)
                .reindex(columns=range(len(labels)), fill_value=0))
     alerts = alerts.merge(pd.Series(history.to_numpy().tolist(), index=history.index, name="history").reset_index(),
                           on=SERIES_KEYS, how="left")
@@ -159,8 +160,8 @@ def quiet(engine: Engine, scheme: Scheme, period: str, district: str | None = No
           share_of_median: float = 0.25) -> pd.DataFrame:
     """未诉先办: townships (of the district, or the city) with no or unusually few demand orders per 10,000
     residents in the period."""
-    start, end = period_bounds(period, scheme)
-    counts = query.counts(engine, ["district", "township", "request_type"], start, end, False, district)
+    counts = query.period_counts(engine, ["district", "township", "request_type"], [period_bounds(period, scheme)],
+                                 False, district)
     townships = query.populations(engine)[1]
     if district:
         townships = townships[townships["district"] == district]

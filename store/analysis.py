@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Engine, Table, and_, case, delete, desc, false, func, insert, or_, select
+from sqlalchemy import ColumnElement, Engine, Select, Table, and_, case, delete, desc, false, func, insert, or_, select
 
 from metrics.rates import COUNT_COLUMNS
 from metrics.repeats import REPEAT_KEYS
@@ -28,9 +28,7 @@ def phrase_set_counts(engine: Engine, start: date, end: date, district: str | No
              .where(table.c.basis == "received", table.c.day.between(start, end), table.c.phrases.is_not(None),
                     *scope_conditions(table, district, None))
              .group_by(table.c.phrases))
-    with engine.connect() as conn:
-        frame = pd.DataFrame(conn.execute(query).all(), columns=["phrases", "orders"])
-    return frame.astype({"orders": "int64"})
+    return _frame(engine, query, ["phrases", "orders"]).astype({"orders": "int64"})
 
 
 def title_counts(engine: Engine, start: date, end: date, district: str | None = None,
@@ -42,8 +40,7 @@ def title_counts(engine: Engine, start: date, end: date, district: str | None = 
              .where(orders.c.received_day.between(start, end), orders.c.title.is_not(None),
                     *scope_conditions(orders, district, township))
              .group_by(orders.c.title).order_by(desc(n)).limit(limit))
-    with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(query).all(), columns=["title", "orders"])
+    return _frame(engine, query, ["title", "orders"])
 
 
 def window_orders(engine: Engine, windows: list[tuple[date, date]], district: str | None = None,
@@ -60,9 +57,7 @@ def window_orders(engine: Engine, windows: list[tuple[date, date]], district: st
                                                                      max(w[1] for w in windows)),
                     slot.is_not(None), *scope_conditions(table, district, township))
              .group_by(*columns, slot))
-    with engine.connect() as conn:
-        frame = pd.DataFrame(conn.execute(query).all(), columns=[*SERIES.keys, "slot", "orders"])
-    return frame.astype({"slot": "int64", "orders": "int64"})
+    return _frame(engine, query, [*SERIES.keys, "slot", "orders"]).astype({"slot": "int64", "orders": "int64"})
 
 
 REPEAT_COLUMNS = (*REPEAT_KEYS, "district", "handler_type", "handler", "received_at")
@@ -80,8 +75,7 @@ def repeat_candidates(engine: Engine, start: date, end: date, window_days: int, 
     query = (select(*(orders.c[c] for c in REPEAT_COLUMNS))
              .join_from(orders, callers, and_(*(orders.c[k] == callers.c[k] for k in REPEAT_KEYS)))
              .where(*where))
-    with engine.connect() as conn:
-        frame = pd.DataFrame(conn.execute(query).all(), columns=list(REPEAT_COLUMNS))
+    frame = _frame(engine, query, list(REPEAT_COLUMNS))
     frame["received_at"] = pd.to_datetime(frame["received_at"])
     return frame
 
@@ -102,8 +96,7 @@ def problem_counts(engine: Engine, start: date, end: date, categories: list[str]
         source, day, query = cube.table, cube.table.c.day, counts_from_cube(cube, [], "received")
     query = query.where(day.between(start, end), *scope_conditions(source, district, township), or_(false(), *matches))
     columns = ["day", "excluded", *COUNT_COLUMNS]
-    with engine.connect() as conn:
-        frame = pd.DataFrame(conn.execute(query).all(), columns=columns)
+    frame = _frame(engine, query, columns)
     frame["day"] = pd.to_datetime(frame["day"])
     frame["excluded"] = frame["excluded"].astype(bool)
     frame[list(COUNT_COLUMNS)] = frame[list(COUNT_COLUMNS)].astype("int64")
@@ -118,6 +111,12 @@ def _in_categories(source: Table, categories: list[str]) -> list[ColumnElement[b
         condition = source.c.category1 == first.strip()
         matches.append(and_(condition, source.c.category2 == second.strip()) if second.strip() else condition)
     return matches
+
+
+def _frame(engine: Engine, query: Select, columns: list[str]) -> pd.DataFrame:
+    """The rows as the driver gives them: the columns are converted at once, not a value at a time."""
+    with engine.connect() as conn:
+        return pd.DataFrame.from_records(conn.execute(query).cursor.fetchall(), columns=columns)
 
 
 def seen_alerts(engine: Engine) -> pd.DataFrame:

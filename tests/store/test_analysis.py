@@ -8,6 +8,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import String, cast, select
 
+from figures.alerts import orders_read
+from metrics.config import load_scheme
 from metrics.repeats import repeat_orders
 from store import analysis
 from store.tables import metadata
@@ -107,6 +109,17 @@ def test_volumes_per_township_and_category_in_each_window(engine):
     # a 19th–18th cycle (half-month cells): February 19 to March 18 holds March's orders but R4
     assert volumes([(date(2024, 2, 19), date(2024, 3, 18))], "朝阳区") == {
         ("朝阳区", "建外街道", "物业管理", 0, 3), ("朝阳区", "建外街道", "噪音扰民", 0, 1)}
+
+
+def test_the_orders_a_figure_reads_one_by_one_are_counted_beforehand(engine):
+    ingest(engine, EXPORT)
+    scheme = load_scheme()
+    assert orders_read(engine, scheme, "2024-03") == 5  # R1, R2, R3, R5, R6
+    # April and 30 days before (from March 2): R2, R3, R5, R6 and R4; 10 days before (from March 22): R4
+    assert orders_read(engine, scheme, "2024-04", days_before=30) == 5
+    assert orders_read(engine, scheme, "2024-04", days_before=10) == 1
+    assert orders_read(engine, scheme, "2024-04", periods=2) == 6
+    assert orders_read(engine, scheme, "2024-04", periods=2, district="朝阳区") == 5  # R6 is 海淀区's
 
 
 def test_alerts_marked_as_seen_once(engine):
