@@ -108,7 +108,7 @@ show_table(categories, f"时效_按{level}")
 st.subheader("超期工单")
 if scope["overdue"] == 0:
     st.success("本考核周期、本范围没有超期工单。")
-elif filters.township or st.toggle(f"列出超期最久的 {count(OVERDUE_LISTED)} 条超期工单", key="timeliness_overdue_list"):
+elif filters.district or st.toggle(f"列出超期最久的 {count(OVERDUE_LISTED)} 条超期工单", key="timeliness_overdue_list"):
     overdue = data.figure("timeliness.overdue_orders", filters.scheme, period=filters.period, **where)
     listed = overdue.rename(columns={
         "order_id": "工单编号", "state": "状态", "hours_overdue": "超期（小时）", "district": "区",
@@ -123,5 +123,5 @@ elif filters.township or st.toggle(f"列出超期最久的 {count(OVERDUE_LISTED
                f"{scope['as_of']:%Y-%m-%d %H:%M}。只列工单编号、单位、分类和时间，不含诉求内容与来电人信息。")
     download_button(listed, f"超期工单_{filters.period}_{filters.scope}.csv")
 else:
-    st.caption(f"{filters.caption()} · 共 {count(scope['overdue'])} 条。全市、区的超期工单要在本范围全部工单中逐单查找"
-               "（需数秒），打开上面的开关后列出；选择街乡镇时直接列出。")
+    st.caption(f"{filters.caption()} · 共 {count(scope['overdue'])} 条。全市的超期工单要在全部工单中逐单查找（需数秒），"
+               "打开上面的开关后列出；选择区或街乡镇时直接列出。")

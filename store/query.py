@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Engine, Select, Table, desc, func, literal, select
+from sqlalchemy import ColumnElement, Engine, Select, String, Table, desc, func, literal, select, type_coerce
 
 from metrics.rates import COUNT_COLUMNS  # the contract: metrics/ consumes exactly these counts
 from store.aggregates import counts_from_cube, counts_from_orders, order_day
@@ -12,6 +12,7 @@ from store.cubes import COUNT_CUBES, LOCATION, PLACE
 from store.db import active_profile
 from store.locations import LOCATION_CELL_DEGREES
 from store.tables import orders, quarantine, unit_population, uploads
+from store.timeliness_cubes import TIME_COLUMNS, with_times
 
 GROUP_KEYS = ("district", "township", "handler", "handler_type", "request_type", "category1",
               "category2", "channel", "urgency", "qiyou_tag")
@@ -226,14 +227,21 @@ ORDER_TIME_COLUMNS = ("order_id", "district", "township", "handler", "handler_ty
                       "time_limit_hours")
 
 
+def received_between(start: date, end: date, district: str | None) -> ColumnElement[bool]:
+    """Orders received on the days start..end. For a district or township the days one by one: the orders' index
+    leads with the day, so a range would read the whole city's index entries of the period (0.6 s a month)."""
+    if district is None:
+        return orders.c.received_day.between(start, end)
+    return orders.c.received_day.in_([d.date() for d in pd.date_range(start, end)])
+
+
 def order_times(engine: Engine, start: date, end: date, district: str | None = None,
                 township: str | None = None) -> pd.DataFrame:
     """One row per order of the period with the times timeliness is measured from."""
-    query = select(*(orders.c[c] for c in ORDER_TIME_COLUMNS)).where(
-        orders.c.received_day.between(start, end), *scope_conditions(orders, district, township))
+    # The times as the driver gives them (SQLite: text), converted by pandas a column at once: a conversion
+    # per value took a second per 20,000 orders.
+    columns = [type_coerce(orders.c[c], String).label(c) if c in TIME_COLUMNS else orders.c[c]
+               for c in ORDER_TIME_COLUMNS]
+    query = select(*columns).where(received_between(start, end, district), *scope_conditions(orders, district, township))
     with engine.connect() as conn:
-        frame = pd.DataFrame(conn.execute(query).all(), columns=list(ORDER_TIME_COLUMNS))
-    for column in ("received_at", "contacted_at", "closed_at", "deadline_at"):
-        frame[column] = pd.to_datetime(frame[column])
-    frame["time_limit_hours"] = pd.to_numeric(frame["time_limit_hours"])
-    return frame
+        return with_times(pd.DataFrame(conn.execute(query).all(), columns=list(ORDER_TIME_COLUMNS)))

@@ -12,7 +12,7 @@ from metrics.config import TimeLimits
 from metrics.timeliness import CELL_MEASURES, DEADLINE_TEXT
 from store import cubes
 from store.cubes import HALF_MONTHS, declared
-from store.query import ORDER_TIME_COLUMNS, scope_conditions
+from store.query import ORDER_TIME_COLUMNS, received_between, scope_conditions
 from store.tables import orders
 from store.timeliness_cubes import DUE_KEYS, LIMITS, TIME_COLUMNS, timeliness_cubes, with_times
 
@@ -79,8 +79,7 @@ def longest_overdue(engine: Engine, start: date, end: date, limits: TimeLimits, 
     now = literal((as_of - pd.Timestamp("1970-01-01")) / pd.Timedelta(hours=1), Float)
     overdue = func.coalesce(hours["closed_at"], now) - deadline
     query = (select(*(orders.c[c] for c in ORDER_TIME_COLUMNS))
-             .where(orders.c.received_day.between(start, end), *scope_conditions(orders, district, township),
-                    overdue > 0)
+             .where(received_between(start, end, district), *scope_conditions(orders, district, township), overdue > 0)
              .order_by(overdue.desc(), orders.c.order_id).limit(limit))
     with engine.connect() as conn:
         return with_times(pd.DataFrame(conn.execute(query).all(), columns=list(ORDER_TIME_COLUMNS)))

@@ -45,7 +45,7 @@ def limits_key(limits: TimeLimits) -> str:
 
 def with_times(frame: pd.DataFrame) -> pd.DataFrame:
     """Order rows with their times as timestamps and the time limit as a number, whatever the driver gave."""
-    return frame.assign(**{c: pd.to_datetime(frame[c]) for c in TIME_COLUMNS},
+    return frame.assign(**{c: pd.to_datetime(frame[c], format="ISO8601") for c in TIME_COLUMNS},
                         time_limit_hours=pd.to_numeric(frame["time_limit_hours"]))
 
 

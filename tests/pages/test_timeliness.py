@@ -109,6 +109,7 @@ def test_a_district_shows_its_townships_and_second_level_categories(seeded_app, 
     assert len(_table(at, "街乡镇")) > 1
     assert list(_table(at, "一级分类").columns[:2]) == ["一级分类", "二级分类"]
     assert any("延庆区" in c.value for c in at.caption)
+    assert len(_table(at, "工单编号")) == district["overdue"] > 0  # a district's list needs no toggle
 
 
 def test_a_township_counts_from_its_orders_and_lists_its_overdue_orders_at_once(seeded_app, seeded_url, kept):
