@@ -66,7 +66,7 @@ class CubeChanges:
         """Cells of orders (cells_of) added (+1) or taken away (-1)."""
         for (cube, basis), frame in cells.items():
             if sign < 0:
-                frame = frame.assign(**{m: -frame[m] for m in cube.measures})
+                frame = pd.concat([frame.drop(columns=list(cube.measures)), -frame[list(cube.measures)]], axis=1)
             self.pending.setdefault((cube, basis), []).append(frame)
             self.cells += len(frame)
         if self.cells > _PENDING_CELLS:
@@ -99,8 +99,12 @@ def _added(conn: Connection, cube: Cube, basis: str, changes: pd.DataFrame) -> N
 
 def cube_signature(cube: Cube) -> str:
     """What a cube's table holds: a changed declaration means the table is rebuilt."""
-    return json.dumps([cube.keys, cube.measures, cube.bases, *([cube.starts] if cube.starts else [])],
-                      ensure_ascii=False)
+    return signature(cube.keys, cube.measures, cube.bases, cube.starts)
+
+
+def signature(keys: tuple[str, ...], measures: tuple[str, ...], bases: tuple[str, ...], starts: tuple[int, ...] = ()
+              ) -> str:
+    return json.dumps([keys, measures, bases, *([starts] if starts else [])], ensure_ascii=False)
 
 
 def rebuilt(conn: Connection, cubes: tuple[Cube, ...], recount_bits: bool = False) -> None:

@@ -6,8 +6,9 @@ import os
 
 from sqlalchemy import Connection, Engine, create_engine, delete, event, select, update
 
-from store.aggregates import cube_signature, rebuilt
-from store.cubes import COUNT_CUBES, CUBES
+from metrics.rates import COUNT_COLUMNS
+from store.aggregates import cube_signature, rebuilt, signature
+from store.cubes import BASES, CUBES
 from store.paths import LOCAL_DIR
 from store.profile import CityProfile, load_profile
 from store.tables import SCHEMA_VERSION, meta, metadata
@@ -74,10 +75,17 @@ def _upgraded(conn: Connection) -> None:
     conn.execute(update(meta).where(meta.c.key == "schema_version").values(value=str(SCHEMA_VERSION)))
 
 
+# The counts tables of a database from before meta "cubes" recorded them (schema 2 until 2026-11-21).
+_CUBES_BEFORE_RECORD = {name: signature(keys, COUNT_COLUMNS, tuple(BASES)) for name, keys in {
+    "place": ("district", "township"), "unit": ("handler_type", "handler"),
+    "channel": ("district", "township", "channel"), "request": ("district", "township", "request_type"),
+    "topic": ("district", "township", "category1", "category2")}.items()}
+
+
 def _with_cubes_built(conn: Connection, recorded: str | None) -> None:
     """A cube declared (or declared differently) since the database was last opened is built from its orders.
-    meta "cubes" records what each table holds; a database from before that record has the COUNT_CUBES."""
-    built = json.loads(recorded) if recorded else {c.name: cube_signature(c) for c in COUNT_CUBES}
+    meta "cubes" records what each table holds (a new database: nothing to build from)."""
+    built = json.loads(recorded) if recorded else _CUBES_BEFORE_RECORD
     signatures = {c.name: cube_signature(c) for c in CUBES}
     stale = tuple(c for c in CUBES if built.get(c.name) != signatures[c.name])
     if stale:
