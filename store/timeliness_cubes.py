@@ -49,9 +49,24 @@ def with_times(frame: pd.DataFrame) -> pd.DataFrame:
                         time_limit_hours=pd.to_numeric(frame["time_limit_hours"]))
 
 
-def _contributions(keys: tuple[str, ...], measures: tuple[str, ...]) -> Callable[[pd.DataFrame], pd.DataFrame]:
+# The three cubes judge the same rows in turn (store.aggregates.CubeChanges.add): the rows and their cells,
+# judged once for all three and let go by the last (the due cube; any other order only judges them again).
+_judged: tuple[pd.DataFrame, pd.DataFrame] | None = None
+
+
+def _cells_of(rows: pd.DataFrame, last: bool) -> pd.DataFrame:
+    global _judged
+    judged = _judged  # read once: another thread's rows are never taken for these
+    if judged is None or judged[0] is not rows:
+        judged = (rows, order_cells(with_times(rows), LIMITS))
+    _judged = None if last else judged
+    return judged[1]
+
+
+def _contributions(keys: tuple[str, ...], measures: tuple[str, ...],
+                   last: bool = False) -> Callable[[pd.DataFrame], pd.DataFrame]:
     def contributions(rows: pd.DataFrame) -> pd.DataFrame:
-        return pd.concat([rows[list(keys)], order_cells(with_times(rows), LIMITS)[list(measures)]], axis=1)
+        return pd.concat([rows[list(keys)], _cells_of(rows, last)[list(measures)]], axis=1)
     return contributions
 
 
@@ -66,6 +81,6 @@ def timeliness_cubes(declared: Callable[..., Cube], starts: tuple[int, ...]) -> 
         declared(f"timeliness_topic_{suffix}", ("district", "category1", "category2"), CELL_MEASURES,
                  _contributions(("district", "category1", "category2"), CELL_MEASURES), ("received",),
                  starts=starts),
-        declared(f"timeliness_due_{suffix}", due, ("orders",), _contributions(due[:4], (*DUE_KEYS, "orders")),
+        declared(f"timeliness_due_{suffix}", due, ("orders",), _contributions(due[:4], (*DUE_KEYS, "orders"), last=True),
                  ("received",), {k: String(26) for k in DUE_KEYS}, starts=starts),
     )
