@@ -129,8 +129,8 @@ COUNT_CUBES: tuple[Cube, ...] = (
     PLACE,
     declared("unit", ("handler_type", "handler")),
     declared("case_district", ("district", *CASE_KEYS), starts=HALF_MONTHS),
-    declared("channel", ("district", "township", "channel")),
-    declared("request", ("district", "township", "request_type")),
+    declared("channel", ("district", "township", "channel"), starts=HALF_MONTHS),  # pages sum them per period only
+    declared("request", ("district", "township", "request_type"), starts=HALF_MONTHS),
     declared("case_township", ("district", "township", *CASE_KEYS), starts=HALF_MONTHS),
     declared("topic", ("district", "township", "category1", "category2")),
 )

@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import func, select, text
 
 import store.read
-from store.cubes import BASES, COUNT_CUBES, PLACE
+from store.cubes import PLACE
 from store.demo import demo_orders
 from store.ingest import IngestResult, ingest_file
 from store.query import counts
 from store.tables import orders
 from tests.store.helpers import stored_orders, table_counts
-from tests.store.test_aggregates import cube_rows, direct_counts
+from tests.store.test_aggregates import assert_cubes_agree
 
 FIRST, SECOND, SHARED = 2_000, 2_000, 400  # the second file also carries 400 of the first's orders
 WAIT = 300  # seconds before an upload counts as hanging (a deadlock); never a timed assertion
@@ -83,10 +83,7 @@ def test_two_uploads_at_once_both_land_and_readers_never_see_half(engine, monkey
     assert table_counts(engine)["orders"] == base + FIRST + SECOND
     shared = stored_orders(engine).loc[shared_ids]
     assert (shared["satisfaction"] == "满意").all()
-    for cube in COUNT_CUBES:
-        for basis in BASES:
-            pd.testing.assert_frame_equal(cube_rows(engine, cube.name, basis), direct_counts(engine, cube.keys, basis),
-                                          obj=cube.name)
+    assert_cubes_agree(engine)
     # Every look during the uploads saw a whole state: the orders and their counts agreeing, and one of the four.
     assert len(seen) > 1
     assert all(stored == counted for stored, counted in seen), seen
