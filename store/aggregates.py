@@ -33,6 +33,7 @@ from store.cubes import BASES, COUNT_BITS, CUBES, Cube, counted_bits, order_coun
 from store.tables import ORDER_COLUMNS, orders
 
 _PENDING_CELLS = 500_000  # cells of changes held before they are added to the tables: ~100 MB, ~3x that to add them
+_SUM_AGAIN_ROWS = 100_000  # a cube's pending changes are summed per cell again past this (and past twice the last sum)
 _REBUILD_ROWS = 100_000
 
 
@@ -55,29 +56,46 @@ def cells_of(rows: pd.DataFrame, cubes: tuple[Cube, ...] | None = None) -> Cells
 
 
 class CubeChanges:
-    """What an upload changes in the cubes: per (cube, basis) the signed sums per cell, not yet in the tables."""
+    """What an upload changes in the cubes: per (cube, basis) the signed sums per cell, not yet in the tables.
+    A cube's changes are summed again once they pile up (chunks of one half month share their cells), and
+    the largest go to the tables when all together pass _PENDING_CELLS."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.pending: dict[tuple[Cube, str], list[pd.DataFrame]] = {}
-        self.cells = 0
+        self.summed_rows: dict[tuple[Cube, str], int] = {}  # rows of each cube's changes when last summed
 
     def add(self, cells: Cells, sign: int) -> None:
         """Cells of orders (cells_of) added (+1) or taken away (-1)."""
         for (cube, basis), frame in cells.items():
             if sign < 0:
                 frame = pd.concat([frame.drop(columns=list(cube.measures)), -frame[list(cube.measures)]], axis=1)
-            self.pending.setdefault((cube, basis), []).append(frame)
-            self.cells += len(frame)
-        if self.cells > _PENDING_CELLS:
-            self.applied()
+            frames = self.pending.setdefault((cube, basis), [])
+            frames.append(frame)
+            rows = sum(len(f) for f in frames)
+            if rows > max(_SUM_AGAIN_ROWS, 2 * self.summed_rows.get((cube, basis), 0)):
+                frames[:] = [_summed(cube, pd.concat(frames, ignore_index=True))]
+                self.summed_rows[cube, basis] = len(frames[0])
+        sizes = {key: sum(len(f) for f in frames) for key, frames in self.pending.items()}
+        while sizes and sum(sizes.values()) > _PENDING_CELLS:
+            self._applied(max(sizes, key=sizes.__getitem__))
+            sizes = {key: sum(len(f) for f in frames) for key, frames in self.pending.items()}
 
     def applied(self) -> None:
-        """The pending changes added to the tables."""
-        for (cube, basis), frames in self.pending.items():
-            _added(self.conn, cube, basis, pd.concat(frames, ignore_index=True))
-        self.pending.clear()
-        self.cells = 0
+        """All pending changes added to the tables."""
+        for key in list(self.pending):
+            self._applied(key)
+
+    def _applied(self, key: tuple[Cube, str]) -> None:
+        cube, basis = key
+        _added(self.conn, cube, basis, pd.concat(self.pending.pop(key), ignore_index=True))
+        self.summed_rows.pop(key, None)
+
+
+def _summed(cube: Cube, changes: pd.DataFrame) -> pd.DataFrame:
+    """Changes summed per cell."""
+    return (changes.groupby([*cube.keys, "day", "excluded"], dropna=False, sort=False)[list(cube.measures)]
+            .sum().reset_index())
 
 
 def _added(conn: Connection, cube: Cube, basis: str, changes: pd.DataFrame) -> None:
@@ -92,7 +110,7 @@ def _added(conn: Connection, cube: Cube, basis: str, changes: pd.DataFrame) -> N
         stored = stored.assign(day=pd.to_datetime(stored["day"]), excluded=stored["excluded"].astype(bool))
         conn.execute(delete(table).where(*in_days))
         changes = pd.concat([stored, changes], ignore_index=True)
-    cells = changes.groupby(keys, dropna=False, sort=False)[measures].sum().reset_index()
+    cells = _summed(cube, changes)
     assert (cells["orders"] >= 0).all(), f"counts_{cube.name}: a cell would count fewer than no orders"
     bulk.inserted(conn, table, cells[cells["orders"] > 0].assign(basis=basis))
 

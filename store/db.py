@@ -90,7 +90,10 @@ def _with_cubes_built(conn: Connection, recorded: str | None) -> None:
     stale = tuple(c for c in CUBES if built.get(c.name) != signatures[c.name])
     if stale:
         rebuilt(conn, stale)
-    if stale or recorded is None:
+    gone = set(built) - set(signatures)  # no longer declared (e.g. timeliness cubes of former time limits)
+    for name in gone:
+        conn.exec_driver_sql(f'DROP TABLE IF EXISTS "counts_{name}"')
+    if stale or gone or recorded is None:
         conn.execute(delete(meta).where(meta.c.key == "cubes"))
         conn.execute(meta.insert().values(key="cubes", value=json.dumps(signatures, ensure_ascii=False)))
 

@@ -2,12 +2,13 @@
 re-uploads and late callbacks made them; and store.query.counts answers alike from either."""
 from __future__ import annotations
 
+import json
 import random
 from datetime import date, timedelta
 
 import pandas as pd
 import pytest
-from sqlalchemy import Integer, func, select
+from sqlalchemy import Integer, func, inspect, select
 
 import store.aggregates
 import store.cubes
@@ -133,6 +134,7 @@ def assert_counts_agree(engine) -> None:
 def test_counts_tables_follow_any_sequence_of_uploads(engine, monkeypatch, seed):
     monkeypatch.setattr(store.read, "CHUNK_BYTES", 200)  # a few rows a chunk: an upload's days span chunks
     monkeypatch.setattr(store.aggregates, "_PENDING_CELLS", 10)  # changes reach the tables during an upload too
+    monkeypatch.setattr(store.aggregates, "_SUM_AGAIN_ROWS", 3)  # and are summed again before they do
     rng = random.Random(seed)
     pool = [f"R{i}" for i in range(14)]
     sent: list[bytes] = []
@@ -289,3 +291,19 @@ def test_a_database_from_before_the_cube_record_gets_the_cubes_declared_since(tm
         for cube in newer:
             received = select(func.sum(cube.table.c.orders)).where(cube.table.c.basis == "received")
             assert conn.execute(received).scalar_one() == len(stored_orders(engine)), cube.name
+
+
+def test_the_table_of_a_cube_no_longer_declared_goes(tmp_path):
+    url = f"sqlite:///{tmp_path / 'gone.sqlite'}"
+    engine = connect(url)
+    with engine.begin() as conn:  # as left by a cube of former time limits
+        conn.exec_driver_sql('CREATE TABLE "counts_timeliness_unit_00000000" (day DATE)')
+        recorded = json.loads(conn.execute(select(meta.c.value).where(meta.c.key == "cubes")).scalar_one())
+        conn.execute(meta.update().where(meta.c.key == "cubes").values(
+            value=json.dumps({**recorded, "timeliness_unit_00000000": "[]"})))
+    engine.dispose()
+    engine = connect(url)
+    with engine.connect() as conn:
+        names = set(inspect(conn).get_table_names())
+        assert "counts_timeliness_unit_00000000" not in names and "counts_place" in names
+        assert "timeliness_unit_00000000" not in conn.execute(select(meta.c.value).where(meta.c.key == "cubes")).scalar_one()
