@@ -276,12 +276,22 @@ _ALERT_COLUMNS = {"district": "区", "township": "街乡镇", "category1": "一�
 
 
 def _alerts(args) -> int:
-    from figures.alerts import alerts
+    from figures.alerts import alerts, missing_history
+    from store.query import day_range
 
-    computed = _with_scheme(args, lambda engine, scheme: alerts(engine, scheme, args.period, args.district))
+    def computed_alerts(engine, scheme):
+        first_day = (day_range(engine) or (date.min, None))[0]  # an empty database: no alerts, no complaint
+        reason = missing_history(first_day, scheme, period=args.period)
+        return reason, None if reason else alerts(engine, scheme, args.period, args.district)
+
+    computed = _with_scheme(args, computed_alerts)
     if computed is None:
         return 2
-    table = computed[1][[*_ALERT_COLUMNS, "history", "slot_label"]].rename(columns={"slot_label": "period"})
+    reason, found = computed[1]
+    if reason:
+        print(reason)
+        return 0
+    table = found[[*_ALERT_COLUMNS, "history", "slot_label"]].rename(columns={"slot_label": "period"})
     if args.json:
         _print_json_lines(table)
         return 0

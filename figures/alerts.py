@@ -21,6 +21,26 @@ from store import analysis, query
 
 SERIES_KEYS = ["district", "township", "category1"]
 WEEK = 7
+WEEK_BASELINE = 8  # weeks before the tested 7 days
+
+
+def history_needed(scheme: Scheme, period: str | None = None, day: date | None = None) -> date:
+    """The first day the baseline of the period's (or of the 7 days to `day`) alerts reaches back to. Data that
+    begin later would make every series look new: a database holding only the tested month flags them all."""
+    if period is not None:
+        return period_bounds(alert_periods(period, AlertSettings.baseline)[0], scheme)[0]
+    assert day is not None
+    return day - timedelta(days=WEEK * (WEEK_BASELINE + 1) - 1)
+
+
+def missing_history(first_day: date, scheme: Scheme, period: str | None = None, day: date | None = None) -> str | None:
+    """Why the alerts cannot be tested, in Chinese, when the data begin after their baseline does; else None."""
+    needed = history_needed(scheme, period, day)
+    if first_day <= needed:
+        return None
+    baseline = f"{AlertSettings.baseline} 期" if period is not None else f"{WEEK_BASELINE} 周"
+    return (f"历史数据不足：预警以此前 {baseline}为基线，需要 {needed:%Y-%m-%d} 起的工单，现有数据从 "
+            f"{first_day:%Y-%m-%d} 开始。请先上传更早的数据。")
 PROBLEM_MONTHS = 12  # the periods a 每月一题 problem is followed over
 # Orders a figure reads one by one (repeat callers, keywords) in a few seconds; the page asks before reading more.
 READ_AT_ONCE = 300_000
@@ -70,7 +90,7 @@ def alerts(engine: Engine, scheme: Scheme, period: str, district: str | None = N
 
 
 def week_alerts(engine: Engine, scheme: Scheme, day: date, district: str | None = None,
-                township: str | None = None, baseline: int = 8) -> pd.DataFrame:
+                township: str | None = None, baseline: int = WEEK_BASELINE) -> pd.DataFrame:
     """Early warnings of the 7 days ending on `day` against the `baseline` weeks before: as alerts()."""
     windows = [(day - timedelta(days=WEEK * k + WEEK - 1), day - timedelta(days=WEEK * k)) for k in range(baseline, -1, -1)]
     series = analysis.window_orders(engine, windows, district, township)

@@ -7,7 +7,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from figures.alerts import PROBLEM_MONTHS, READ_AT_ONCE, alert_periods, week_labels
+from figures.alerts import PROBLEM_MONTHS, READ_AT_ONCE, WEEK_BASELINE, alert_periods, missing_history, week_labels
+from metrics.alerts import AlertSettings
 from report.daily import bulletin_text, bulletin_workbook
 from store import analysis
 from store.auth import EDITORS
@@ -105,16 +106,9 @@ st.caption(filters.caption())
 right = st.column_config.Column(alignment="right")
 warn, hot, themes, repeats, quiet, daily = st.tabs(["预警", "高频事项", "每月一题", "重复诉求", "未诉先办", "日通报与周汇总"])
 
-with warn:
-    grain = st.radio("时段", ["考核周期", "近 7 天"], horizontal=True, key="alert_grain",
-                     help="考核周期：本期与此前 6 期相比；近 7 天：截至数据最后一天的 7 天与此前 8 周相比")
-    last_day = data.day_range(data.version())[1]
-    if grain == "考核周期":
-        found = data.figure("alerts.alerts", filters.scheme, period=filters.period, **where)
-        labels = alert_periods(filters.period, 6)
-    else:
-        found = data.figure("alerts.week_alerts", filters.scheme, day=last_day, **where)
-        labels = week_labels(last_day, 8)
+
+def _alert_list(found: pd.DataFrame, labels: list[str]) -> None:
+    """The alerts found, their sparklines, download and 已阅 marks."""
     seen = analysis.seen_alerts(data.engine())  # not cached: a mark shows at once
     found = found.assign(seen=found["alert_key"].isin(seen["alert_key"]))
     shown = found if st.toggle("显示已阅的预警", key="alert_show_seen") else found[~found["seen"]]
@@ -147,6 +141,22 @@ with warn:
         if st.button("标为已阅", disabled=not chosen, key="alert_mark_button"):
             analysis.mark_seen(data.engine(), chosen, access.user)
             st.rerun()
+
+
+with warn:
+    grain = st.radio("时段", ["考核周期", "近 7 天"], horizontal=True, key="alert_grain",
+                     help="考核周期：本期与此前 6 期相比；近 7 天：截至数据最后一天的 7 天与此前 8 周相比")
+    by_period = grain == "考核周期"
+    first_day, last_day = data.day_range(data.version())
+    if reason := (missing_history(first_day, filters.scheme, period=filters.period) if by_period
+                  else missing_history(first_day, filters.scheme, day=last_day)):
+        st.info(reason)
+    elif by_period:
+        _alert_list(data.figure("alerts.alerts", filters.scheme, period=filters.period, **where),
+                    alert_periods(filters.period, AlertSettings.baseline))
+    else:
+        _alert_list(data.figure("alerts.week_alerts", filters.scheme, day=last_day, **where),
+                    week_labels(last_day, WEEK_BASELINE))
 
 with hot:
     left, right_col = st.columns(2)

@@ -10,12 +10,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import figures.alerts
-from figures.alerts import alerts, hot_phrases, orders_read, quiet, repeat_units
+from cli import main
+from figures.alerts import alerts, history_needed, hot_phrases, orders_read, quiet, repeat_units
 from figures.bulletin import bulletin
 from metrics.config import load_scheme
 from report.daily import bulletin_text
 from store import analysis
 from store.db import connect
+from store.ingest import ingest_file
 from tests.pages.conftest import APP, TIMEOUT
 
 PAGE = "pages/alerts.py"
@@ -121,3 +123,27 @@ def test_many_orders_to_read_wait_for_the_go_ahead_then_show_the_figures(alerts_
     shown = next(d.value for d in page.dataframe if "重复来电人" in d.value.columns)
     assert shown["重复诉求"].tolist() == units[units["orders"] > 0]["repeat_orders"].tolist()
     assert any("阶段" in d.value.columns for d in page.dataframe)
+
+
+def test_the_baseline_reaches_back_six_periods_or_eight_weeks():
+    scheme = load_scheme()  # calendar months
+    assert history_needed(scheme, period="2025-12") == date(2025, 6, 1)  # 2025-06 .. 2025-11 are the baseline
+    assert history_needed(scheme, day=date(2025, 12, 31)) == date(2025, 10, 30)  # 9 weeks of 7 days end on 12-31
+
+
+def test_a_database_without_the_baseline_months_shows_no_alerts_but_says_why(tmp_path, monkeypatch, capsys):
+    url = f"sqlite:///{tmp_path / 'month.sqlite'}"
+    rows = "\n".join(f"M{i},2025/12/{1 + i % 28} 09:00:00,朝阳区,建外街道,{'住房' if i % 3 else '交通管理'}" for i in range(60))
+    ingest_file(connect(url), f"工单编号,来电时间,被反映区,被反映街乡镇,一级分类\n{rows}".encode(), "一个月.csv")
+    assert len(alerts(connect(url), load_scheme(), PERIOD)) > 0  # what the page would otherwise list: all new
+    monkeypatch.setenv("DATABASE_URL", url)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception
+    assert any("历史数据不足" in i.value and "2025-06-01" in i.value and "2025-12-01" in i.value for i in at.info)
+    assert not any("条预警" in m.value for m in at.markdown)
+    assert at.dataframe, "the other tabs still show their tables"
+    assert main(["alerts", "--period", PERIOD, "--db", url]) == 0
+    assert "历史数据不足" in capsys.readouterr().out  # the command line says the same
