@@ -1,11 +1,12 @@
 """The counts tables (store.cubes) kept exact by signed deltas, and the counts summed from them or the orders.
 
 An upload hands the cells of the orders it writes (`cells_of`) to `CubeChanges.add` twice: as they were, if stored
-before (sign -1), and as they are now (+1). Each cube's contributions are summed per cell in pandas, from rows the
-upload holds anyway (for new orders by the validation thread), and the sums are added to the cube's rows of those days (read, summed, rewritten) in the upload's transaction
-whenever enough have piled up and at the end. So the database reads back only the cells an upload touches,
-never the orders; memory stays bounded; and a cube equals a count from the orders after any sequence of
-uploads, re-uploads and callback updates (tests/store/test_aggregates.py).
+before (sign -1), and as they are now (+1). Each cube's contributions are summed per cell in pandas, from rows
+the upload holds anyway (for new orders by the validation thread), and the sums are added to the cube's rows
+of those days (read, summed, rewritten) in the upload's transaction whenever enough have piled up and at the
+end. So the database reads back only the cells an upload touches, never the orders; memory stays bounded; and
+a cube equals a count from the orders after any sequence of uploads, re-uploads and callback updates
+(tests/store/test_aggregates.py).
 """
 from __future__ import annotations
 
@@ -49,9 +50,7 @@ def cells_of(rows: pd.DataFrame, cubes: tuple[Cube, ...] | None = None) -> Cells
         for basis in cube.bases:
             day = cube.cell_days(pd.to_datetime(rows[BASES[basis]]))
             dated = day.notna().to_numpy()
-            cells[cube, basis] = (contributions[dated].assign(day=day[dated], excluded=excluded[dated])
-                                  .groupby([*cube.keys, "day", "excluded"], dropna=False, sort=False)[list(cube.measures)]
-                                  .sum().reset_index())
+            cells[cube, basis] = _summed(cube, contributions[dated].assign(day=day[dated], excluded=excluded[dated]))
     return cells
 
 
