@@ -87,36 +87,29 @@ def _validation_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "ingest-validation"]
 
 
-def test_a_write_that_fails_stops_the_validation_thread_and_writes_nothing(engine, monkeypatch):
-    monkeypatch.setattr(store.read, "CHUNK_BYTES", 64)  # many chunks: the thread is ahead when the write fails
-    original = store.ingest._merged
-    calls = iter(range(100))
+def _failing_at(monkeypatch, name: str, call: int, error: Exception) -> None:
+    """store.ingest's function `name` raises `error` on its call number `call` (from 0), and works otherwise."""
+    original, calls = getattr(store.ingest, name), iter(range(1000))
 
-    def failing_once(*args):
-        if next(calls) == 3:
-            raise RuntimeError("disk full")
-        return original(*args)
+    def failing(*args, **kwargs):
+        if next(calls) == call:
+            raise error
+        return original(*args, **kwargs)
 
-    monkeypatch.setattr(store.ingest, "_merged", failing_once)
-    with pytest.raises(RuntimeError, match="disk full"):
-        ingest_file(engine, csv_bytes(SPREAD), "分块.csv", now=NOW)
+    monkeypatch.setattr(store.ingest, name, failing)
+
+
+@pytest.mark.parametrize(("name", "call", "error"), [
+    ("_merged", 3, RuntimeError("disk full")),  # a write: the thread is chunks ahead by then
+    ("checked_orders", 4, ValueError("a bug in a check")),  # a check in the validation thread
+])
+def test_a_failure_on_either_side_stops_the_validation_thread_and_writes_nothing(engine, monkeypatch, name, call,
+                                                                                   error):
+    monkeypatch.setattr(store.read, "CHUNK_BYTES", 64)  # many chunks
+    with monkeypatch.context() as patched:
+        _failing_at(patched, name, call, error)
+        with pytest.raises(type(error), match=str(error)):
+            ingest_file(engine, csv_bytes(SPREAD), "分块.csv", now=NOW)
     assert not _validation_threads()
     assert table_counts(engine)["orders"] == 0 and table_counts(engine)["uploads"] == 0
     assert ingest_file(engine, csv_bytes(SPREAD), "分块.csv", now=NOW).accepted == 40
-
-
-def test_a_validation_error_reaches_the_upload_and_writes_nothing(engine, monkeypatch):
-    monkeypatch.setattr(store.read, "CHUNK_BYTES", 64)
-    original = store.ingest.checked_orders
-    calls = iter(range(100))
-
-    def failing_once(*args):
-        if next(calls) == 4:
-            raise ValueError("a bug in a check")
-        return original(*args)
-
-    monkeypatch.setattr(store.ingest, "checked_orders", failing_once)
-    with pytest.raises(ValueError, match="a bug in a check"):
-        ingest_file(engine, csv_bytes(SPREAD), "分块.csv", now=NOW)
-    assert not _validation_threads()
-    assert table_counts(engine)["orders"] == 0 and table_counts(engine)["uploads"] == 0
