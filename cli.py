@@ -289,7 +289,7 @@ def _alerts(args) -> int:
         return 2
     reason, found = computed[1]
     if reason:
-        print(reason)
+        print(reason, file=sys.stderr)  # nothing on standard output: no alert lines, --json or not
         return 0
     table = found[[*_ALERT_COLUMNS, "history", "slot_label"]].rename(columns={"slot_label": "period"})
     if args.json:

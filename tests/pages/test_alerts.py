@@ -3,6 +3,7 @@ seen, a saved 每月一题 shows its months and before/after table, a theme with
 the 日通报 is the text report.daily writes, and figures that read many orders one by one wait for a go-ahead."""
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import date
 
@@ -146,4 +147,12 @@ def test_a_database_without_the_baseline_months_shows_no_alerts_but_says_why(tmp
     assert not any("条预警" in m.value for m in at.markdown)
     assert at.dataframe, "the other tabs still show their tables"
     assert main(["alerts", "--period", PERIOD, "--db", url]) == 0
-    assert "历史数据不足" in capsys.readouterr().out  # the command line says the same
+    assert "历史数据不足" in capsys.readouterr().err  # the command line says the same
+
+
+def test_the_command_line_prints_the_same_alerts_as_json_lines(alerts_url, capsys):
+    assert main(["alerts", "--period", PERIOD, "--db", alerts_url, "--json"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    expected = alerts(connect(alerts_url), load_scheme(), PERIOD)
+    assert [r["township"] for r in records] == expected["township"].tolist() and len(records) > 0
+    assert all(r["period"] == PERIOD and len(r["history"]) == 7 for r in records)  # the month and the 6 before
