@@ -2,11 +2,11 @@
 
 An upload hands the cells of the orders it writes (`cells_of`) to `CubeChanges.add` twice: as they were, if stored
 before (sign -1), and as they are now (+1). Each cube's contributions are summed per cell in pandas, from rows
-the upload holds anyway (for new orders by the validation thread), and the sums are added to the cube's rows
-of those days (read, summed, rewritten) in the upload's transaction whenever enough have piled up and at the
-end. So the database reads back only the cells an upload touches, never the orders; memory stays bounded; and
-a cube equals a count from the orders after any sequence of uploads, re-uploads and callback updates
-(tests/store/test_aggregates.py).
+the upload holds anyway (for new orders by the validation thread); the sums go to a temporary staging table
+whenever enough have piled up, and at the end of the upload the engine merges each staging table into its cube
+(the touched days' rows and the changes summed per cell by one GROUP BY) in the upload's transaction. So Python
+never reads back stored cells or orders; memory stays bounded; and a cube equals a count from the orders after
+any sequence of uploads, re-uploads and callback updates (tests/store/test_aggregates.py).
 """
 from __future__ import annotations
 
@@ -18,22 +18,27 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Integer,
+    MetaData,
     Select,
     String,
+    Table,
     bindparam,
     delete,
     func,
+    insert,
     select,
+    tuple_,
     type_coerce,
     update,
 )
+from sqlalchemy.schema import CreateTable, DropTable
 
 from metrics.rates import COUNT_COLUMNS
 from store import bulk
 from store.cubes import BASES, COUNT_BITS, CUBES, Cube, counted_bits, order_counts
 from store.tables import ORDER_COLUMNS, orders
 
-_PENDING_CELLS = 500_000  # cells of changes held before they are added to the tables: ~100 MB, ~3x that to add them
+_PENDING_CELLS = 500_000  # cells of changes held before the largest go to their staging table: ~100 MB
 _SUM_AGAIN_ROWS = 100_000  # a cube's pending changes are summed per cell again past this (and past twice the last sum)
 _REBUILD_ROWS = 100_000
 
@@ -55,14 +60,15 @@ def cells_of(rows: pd.DataFrame, cubes: tuple[Cube, ...] | None = None) -> Cells
 
 
 class CubeChanges:
-    """What an upload changes in the cubes: per (cube, basis) the signed sums per cell, not yet in the tables.
-    A cube's changes are summed again once they pile up (chunks of one half month share their cells), and
-    the largest go to the tables when all together pass _PENDING_CELLS."""
+    """What an upload changes in the cubes: per (cube, basis) the signed sums per cell. A cube's changes are
+    summed again once they pile up (chunks of one half month share their cells); the largest go to the cube's
+    staging table when all together pass _PENDING_CELLS; `applied` merges the staging tables into the cubes."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.pending: dict[tuple[Cube, str], list[pd.DataFrame]] = {}
         self.summed_rows: dict[tuple[Cube, str], int] = {}  # rows of each cube's changes when last summed
+        self.staged: dict[Cube, Table] = {}
 
     def add(self, cells: Cells, sign: int) -> None:
         """Cells of orders (cells_of) added (+1) or taken away (-1)."""
@@ -77,17 +83,26 @@ class CubeChanges:
                 self.summed_rows[cube, basis] = len(frames[0])
         sizes = {key: sum(len(f) for f in frames) for key, frames in self.pending.items()}
         while sizes and sum(sizes.values()) > _PENDING_CELLS:
-            self._applied(max(sizes, key=sizes.__getitem__))
+            self._staged(max(sizes, key=sizes.__getitem__))
             sizes = {key: sum(len(f) for f in frames) for key, frames in self.pending.items()}
 
     def applied(self) -> None:
-        """All pending changes added to the tables."""
+        """All changes added to the cubes' tables."""
         for key in list(self.pending):
-            self._applied(key)
+            self._staged(key)
+        for cube, stage in self.staged.items():
+            _merged_into(self.conn, cube, stage)
+            self.conn.execute(DropTable(stage))
+        self.staged.clear()
 
-    def _applied(self, key: tuple[Cube, str]) -> None:
+    def _staged(self, key: tuple[Cube, str]) -> None:
         cube, basis = key
-        _added(self.conn, cube, basis, pd.concat(self.pending.pop(key), ignore_index=True))
+        if cube not in self.staged:
+            self.staged[cube] = _stage_table(cube)
+            self.conn.execute(DropTable(self.staged[cube], if_exists=True))  # left by a failed upload on this connection
+            self.conn.execute(CreateTable(self.staged[cube]))
+        changes = _summed(cube, pd.concat(self.pending.pop(key), ignore_index=True))
+        bulk.inserted(self.conn, self.staged[cube], changes.assign(basis=basis))
         self.summed_rows.pop(key, None)
 
 
@@ -97,21 +112,25 @@ def _summed(cube: Cube, changes: pd.DataFrame) -> pd.DataFrame:
             .sum().reset_index())
 
 
-def _added(conn: Connection, cube: Cube, basis: str, changes: pd.DataFrame) -> None:
-    """Changes per cell added to the cube's rows of their days: those rows read, summed with the changes and
-    written back; a cell left with no orders goes."""
-    table, keys, measures = cube.table, [*cube.keys, "day", "excluded"], list(cube.measures)
-    days = sorted(day.date() for day in changes["day"].unique())
-    in_days = [table.c.basis == basis, bulk.among(conn, table.c.day, days)]
-    stored = pd.DataFrame(conn.execute(select(*(table.c[c] for c in keys + measures)).where(*in_days)).all(),
-                          columns=keys + measures)
-    if not stored.empty:
-        stored = stored.assign(day=pd.to_datetime(stored["day"]), excluded=stored["excluded"].astype(bool))
-        conn.execute(delete(table).where(*in_days))
-        changes = pd.concat([stored, changes], ignore_index=True)
-    cells = _summed(cube, changes)
-    assert (cells["orders"] >= 0).all(), f"counts_{cube.name}: a cell would count fewer than no orders"
-    bulk.inserted(conn, table, cells[cells["orders"] > 0].assign(basis=basis))
+def _stage_table(cube: Cube) -> Table:
+    """A temporary table of the cube's columns, without index or constraint: its changes of one upload."""
+    return Table(f"stage_{cube.table.name}", MetaData(), *(Column(c.name, c.type) for c in cube.table.columns),
+                 prefixes=["TEMPORARY"])
+
+
+def _merged_into(conn: Connection, cube: Cube, stage: Table) -> None:
+    """The staged changes added to the cube's rows of their days, by the engine: those rows join the changes,
+    leave the cube, and come back summed per cell; a cell left with no orders goes."""
+    table, cells, measures = cube.table, ["basis", "day", *cube.keys, "excluded"], list(cube.measures)
+    touched = tuple_(table.c.basis, table.c.day).in_(select(stage.c.basis, stage.c.day).distinct())
+    conn.execute(insert(stage).from_select([*cells, *measures], select(*(table.c[c] for c in cells + measures))
+                                           .where(touched)))
+    conn.execute(delete(table).where(touched))
+    summed = (select(*(stage.c[c] for c in cells), *(func.sum(stage.c[m]).label(m) for m in measures))
+              .group_by(*(stage.c[c] for c in cells)).having(func.sum(stage.c.orders) != 0))
+    conn.execute(insert(table).from_select([*cells, *measures], summed))
+    negative = conn.execute(select(table.c.day).where(touched, table.c.orders < 0).limit(1)).first()
+    assert negative is None, f"{table.name}: a cell would count fewer than no orders"
 
 
 def cube_signature(cube: Cube) -> str:
