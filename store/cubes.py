@@ -50,6 +50,10 @@ class Cube:
     starts: tuple[int, ...]
     table: Table
 
+    def __reduce__(self) -> tuple:
+        # Sent between processes by name (store.ingest's validation process): table and functions are the receiver's.
+        return cube_named, (self.name,)
+
     def holds(self, start: date, end: date) -> bool:
         """Whether the days start..end (inclusive) are whole cells of this cube."""
         return not self.starts or (start.day in self.starts and (end + timedelta(days=1)).day in self.starts)
@@ -144,3 +148,7 @@ SERIES_DAYS = declared("series_days", SERIES.keys, ("orders",), bases=("received
 LOCATION = declared("location", ("district", "township", "lon_cell", "lat_cell"), ("orders",), location_contributions,
                     ("received",), {"lon_cell": Integer(), "lat_cell": Integer()}, HALF_MONTHS)  # the map (store.locations)
 CUBES: tuple[Cube, ...] = (*COUNT_CUBES, PHRASE, LOCATION, SERIES, SERIES_DAYS, *timeliness_cubes(declared, HALF_MONTHS))
+
+
+def cube_named(name: str) -> Cube:
+    return next(cube for cube in CUBES if cube.name == name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import multiprocessing
 import queue
 import sqlite3
 import threading
@@ -29,11 +30,14 @@ from store.fields import DEFAULTED, FIELDS
 from store.mapping import Mapping, load_mapping, resolve
 from store.privacy import hash_key, masked_text, phone_hashes
 from store.profile import CityProfile
-from store.read import NO_ROWS, FileError, Reading, Source, open_reading, sha256
+from store.read import NO_ROWS, CsvFile, FileError, RawChunk, Reading, Source, open_reading, sha256, source_size
 from store.tables import ORDER_COLUMNS, WHISTLE_UPLOAD, orders, quarantine, uploads
 from store.validate import checked_orders
 
 _WHOLE_ROW = "（整行）"
+# A CSV this large is validated in a process of its own, which has a core of its own (a thread shares Python's
+# lock with the writes); starting that process (~1 s) is worth it from a few hundred thousand orders on.
+PROCESS_FROM_BYTES = 64 << 20
 _MASKED = [f.name for f in FIELDS if f.masked]
 # Values a later file may leave blank without erasing what an earlier one said (callbacks arrive late).
 _MERGED = [c for c in ORDER_COLUMNS if c not in ("order_id", "row_hash", "upload_id", "received_day", "counted")
@@ -204,10 +208,8 @@ class _CheckedChunk:
 def _checked_chunks(reading: Reading, mapping: Mapping, profile: CityProfile, now: pd.Timestamp, tally: _Tally,
                     written: Callable[[_CheckedChunk], None] | None = None) -> None:
     """Each chunk validated (an id repeated from an earlier chunk is a duplicate too), counted in `tally`,
-    and handed to `written`. A thread reads and validates the next chunk while this one is written: they
-    overlap where the other side does not hold Python's lock, i.e. while PostgreSQL's server works on a COPY
-    (200,000 orders: 15.7 s instead of 17.8 s); on SQLite, whose inserts run in this process, hardly at all."""
-    for checked in _in_background(_validated(reading, mapping, profile, now, with_cells=written is not None)):
+    and handed to `written`, while the next chunks are read and validated in the background."""
+    for checked in _in_background(reading, mapping, profile, now, with_cells=written is not None):
         tally.read += checked.rows_read
         tally.accepted += len(checked.rows)
         tally.problems.append(checked.problems)
@@ -215,10 +217,20 @@ def _checked_chunks(reading: Reading, mapping: Mapping, profile: CityProfile, no
             written(checked)
 
 
-def _validated(reading: Reading, mapping: Mapping, profile: CityProfile, now: pd.Timestamp, with_cells: bool
-               ) -> Generator[_CheckedChunk, None, None]:
+def _in_background(reading: Reading, mapping: Mapping, profile: CityProfile, now: pd.Timestamp, with_cells: bool
+                   ) -> Iterator[_CheckedChunk]:
+    """The checked chunks, validated a chunk or two ahead: a large CSV in a process of its own (1 M orders on
+    SQLite: see bench/RESULTS.md), a small file or a workbook in a thread (no start-up; it overlaps the writes
+    only where these leave Python's lock, as PostgreSQL's COPY does)."""
+    if reading.csv is not None and source_size(reading.csv.data) >= PROCESS_FROM_BYTES:
+        return _from_process(reading.csv, mapping, profile, now, with_cells)
+    return _from_thread(_validated(reading.chunks, mapping, profile, now, with_cells))
+
+
+def _validated(chunks: Iterator[RawChunk], mapping: Mapping, profile: CityProfile, now: pd.Timestamp,
+               with_cells: bool) -> Generator[_CheckedChunk, None, None]:
     with _SeenIds() as seen:
-        for chunk in reading.chunks:
+        for chunk in chunks:
             checked = checked_orders(chunk.frame, mapping, profile, now, seen.earlier_rows)
             seen.add(checked.ids, chunk.frame["_row"])
             problems = with_ragged(checked.problems, chunk.ragged)
@@ -227,7 +239,7 @@ def _validated(reading: Reading, mapping: Mapping, profile: CityProfile, now: pd
                                 cells_of(rows) if with_cells else {})
 
 
-def _in_background(items: Generator[_CheckedChunk, None, None]) -> Iterator[_CheckedChunk]:
+def _from_thread(items: Generator[_CheckedChunk, None, None]) -> Iterator[_CheckedChunk]:
     """The items, produced by a thread of their own one item ahead; its error is raised here, and the thread
     stops when the consumer stops early."""
     ready: queue.Queue = queue.Queue(maxsize=1)
@@ -256,6 +268,52 @@ def _in_background(items: Generator[_CheckedChunk, None, None]) -> Iterator[_Che
         while worker.is_alive():  # unblock a producer waiting to hand over an item
             with contextlib.suppress(queue.Empty):
                 ready.get(timeout=0.1)
+
+
+def _from_process(csv: CsvFile, mapping: Mapping, profile: CityProfile, now: pd.Timestamp, with_cells: bool
+                  ) -> Iterator[_CheckedChunk]:
+    """The checked chunks of a CSV, produced by a process of its own two chunks ahead; its error is raised
+    here, and the process ends when the consumer stops early. Spawned, not forked: the app's threads and
+    database connections must not be copied into it."""
+    context = multiprocessing.get_context("spawn")
+    ready = context.Queue(maxsize=2)
+    worker = context.Process(target=_validated_into, args=(ready, csv, mapping, profile, now, with_cells),
+                             name="ingest-validation", daemon=True)
+    worker.start()
+    try:
+        while (item := _next_from(ready, worker)) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+        worker.join()
+    finally:
+        if worker.is_alive():
+            worker.terminate()
+            worker.join()
+        ready.close()
+
+
+def _validated_into(ready: multiprocessing.Queue, csv: CsvFile, mapping: Mapping, profile: CityProfile,
+                    now: pd.Timestamp, with_cells: bool) -> None:
+    """The validation process: each checked chunk put on `ready`, then None, or the error that stopped it."""
+    try:
+        for checked in _validated(csv.chunks(), mapping, profile, now, with_cells):
+            ready.put(checked)
+        ready.put(None)
+    except Exception as error:  # noqa: BLE001 - handed to the consumer, which raises it
+        ready.put(error)
+
+
+def _next_from(ready: multiprocessing.Queue, worker: multiprocessing.Process) -> object:
+    """The next item the process put, or an error if it died without a word (killed, out of memory)."""
+    while True:
+        try:
+            return ready.get(timeout=1)
+        except queue.Empty:
+            if not worker.is_alive():
+                with contextlib.suppress(queue.Empty):
+                    return ready.get(timeout=1)  # what it put just before it ended
+                raise RuntimeError(f"文件校验进程意外退出（退出码 {worker.exitcode}），数据库未做任何更改。") from None
 
 
 _DONE = object()

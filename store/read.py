@@ -66,6 +66,19 @@ class RawChunk:
         return len(self.frame) + len(self.ragged)
 
 
+@dataclass(frozen=True)
+class CsvFile:
+    """What reading a CSV's rows takes, sent as it is to another process that reads them there."""
+
+    data: Source = field(repr=False)
+    encoding: str
+    names: list[str]
+    chunk_bytes: int
+
+    def chunks(self) -> Iterator[RawChunk]:
+        return _csv_chunks(self.data, self.encoding, self.names, self.chunk_bytes)
+
+
 @dataclass
 class Reading:
     """A file opened for reading: its header row and encoding, and its rows chunk by chunk."""
@@ -73,6 +86,7 @@ class Reading:
     headers: list[str]
     encoding: str
     chunks: Iterator[RawChunk] = field(repr=False)
+    csv: CsvFile | None = None  # a CSV's rows can be read again elsewhere; a workbook's cannot
 
 
 def read_table(data: Source, file_name: str) -> RawTable:
@@ -98,8 +112,8 @@ def open_reading(data: Source, file_name: str) -> Reading:
     encoding = file_encoding(data)
     # newline="": the csv module splits rows itself, also at a lone "\r" as pyarrow does.
     header = next(csv.reader(io.StringIO(head.decode(encoding, errors="ignore"), newline="")), [])
-    names = _checked_header(header)
-    return Reading(names, encoding, _csv_chunks(data, encoding, names, CHUNK_BYTES))
+    csv_file = CsvFile(data, encoding, _checked_header(header), CHUNK_BYTES)
+    return Reading(csv_file.names, encoding, csv_file.chunks(), csv_file)
 
 
 def upload_limit_mb() -> int:
@@ -113,11 +127,15 @@ def upload_limit_mb() -> int:
 
 def check_size(data: Source, limit: int | None = None) -> None:
     """FileError for a file over `limit` MB, by default the upload limit (the page's uploader enforces it itself)."""
-    size = len(data) if isinstance(data, (bytes, bytearray)) else os.path.getsize(data)
+    size = source_size(data)
     limit = limit or upload_limit_mb()
     if size > limit << 20:
         raise FileError(f"文件大小 {size / (1 << 20):,.0f} MB，超过上传上限 {limit} MB：请按月或按区拆分后分别上传，"
                         f"或由管理员调整 .streamlit/config.toml 中的 server.maxUploadSize。")
+
+
+def source_size(data: Source) -> int:
+    return len(data) if isinstance(data, (bytes, bytearray)) else os.path.getsize(data)
 
 
 def sha256(data: Source) -> str:

@@ -2,6 +2,7 @@
 piece — row numbers, duplicates across chunks, ragged rows at a chunk's edge — and a path does as bytes do."""
 from __future__ import annotations
 
+import multiprocessing
 import threading
 
 import pandas as pd
@@ -10,8 +11,9 @@ import pytest
 import store.ingest
 import store.read
 from store.ingest import ingest_file, prepared_file
-from store.read import open_reading
+from store.read import FileError, open_reading
 from tests.store.helpers import NOW, csv_bytes, problems_by_row, stored_orders, stored_quarantine, table_counts
+from tests.store.test_aggregates import assert_cubes_agree
 from tests.store.test_ingest import MIXED, MIXED_PROBLEMS
 
 # Duplicates far apart, ragged rows and a blank line where small chunks cut the file.
@@ -111,5 +113,45 @@ def test_a_failure_on_either_side_stops_the_validation_thread_and_writes_nothing
         with pytest.raises(type(error), match=str(error)):
             ingest_file(engine, csv_bytes(SPREAD), "分块.csv", now=NOW)
     assert not _validation_threads()
+    assert table_counts(engine)["orders"] == 0 and table_counts(engine)["uploads"] == 0
+    assert ingest_file(engine, csv_bytes(SPREAD), "分块.csv", now=NOW).accepted == 40
+
+
+def _process_only(monkeypatch) -> None:
+    """Every CSV validated in a spawned process (as a large one is), in chunks of 64 bytes."""
+    monkeypatch.setattr(store.read, "CHUNK_BYTES", 64)
+    monkeypatch.setattr(store.ingest, "PROCESS_FROM_BYTES", 0)
+    monkeypatch.setattr(store.ingest, "_from_thread", None)  # calling it would fail
+
+
+def test_a_large_file_validated_in_a_process_of_its_own_gives_the_same_upload(engine, monkeypatch):
+    _process_only(monkeypatch)
+    result = ingest_file(engine, csv_bytes(SPREAD), "分块.csv", now=NOW)
+    assert (result.read, result.accepted, result.rejected) == (44, 40, 4)
+    assert problems_by_row(result) == SPREAD_PROBLEMS  # duplicates across the process's chunks too
+    assert problems_by_row(stored_quarantine(engine)) == SPREAD_PROBLEMS
+    stored = stored_orders(engine)
+    assert len(stored) == 40 and stored.loc["S3", "district"] == "朝阳区"
+    assert_cubes_agree(engine)  # the cells computed in the process
+    assert not multiprocessing.active_children()
+
+
+def test_an_unreadable_part_stops_the_validation_process_and_writes_nothing(engine, monkeypatch):
+    _process_only(monkeypatch)
+    # A quoted value longer than a chunk: pyarrow's reader, in the process, gives up at the end of the file.
+    broken = csv_bytes(SPREAD + '\nS51,"' + "长" * 100 + '",,,\n')
+    with pytest.raises(FileError, match="文件不是有效的 CSV"):
+        ingest_file(engine, broken, "坏字节.csv", now=NOW)
+    assert table_counts(engine)["orders"] == 0 and table_counts(engine)["uploads"] == 0
+    assert not multiprocessing.active_children()
+
+
+def test_a_failed_write_ends_the_validation_process_and_writes_nothing(engine, monkeypatch):
+    _process_only(monkeypatch)
+    with monkeypatch.context() as patched:
+        _failing_at(patched, "_merged", 3, RuntimeError("disk full"))  # the process is chunks ahead by then
+        with pytest.raises(RuntimeError, match="disk full"):
+            ingest_file(engine, csv_bytes(SPREAD), "分块.csv", now=NOW)
+    assert not multiprocessing.active_children()
     assert table_counts(engine)["orders"] == 0 and table_counts(engine)["uploads"] == 0
     assert ingest_file(engine, csv_bytes(SPREAD), "分块.csv", now=NOW).accepted == 40
