@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import json
-import multiprocessing
+import pickle
 import queue
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Self
+from typing import BinaryIO, Self
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, delete, insert, select, update
@@ -28,6 +30,7 @@ from store.cubes import counted_bits, order_counts
 from store.db import active_profile, one_upload_at_a_time
 from store.fields import DEFAULTED, FIELDS
 from store.mapping import Mapping, load_mapping, resolve
+from store.paths import ROOT
 from store.privacy import hash_key, masked_text, phone_hashes
 from store.profile import CityProfile
 from store.read import NO_ROWS, CsvFile, FileError, RawChunk, Reading, Source, open_reading, sha256, source_size
@@ -272,48 +275,46 @@ def _from_thread(items: Generator[_CheckedChunk, None, None]) -> Iterator[_Check
 
 def _from_process(csv: CsvFile, mapping: Mapping, profile: CityProfile, now: pd.Timestamp, with_cells: bool
                   ) -> Iterator[_CheckedChunk]:
-    """The checked chunks of a CSV, produced by a process of its own two chunks ahead; its error is raised
-    here, and the process ends when the consumer stops early. Spawned, not forked: the app's threads and
-    database connections must not be copied into it."""
-    context = multiprocessing.get_context("spawn")
-    ready = context.Queue(maxsize=2)
-    worker = context.Process(target=_validated_into, args=(ready, csv, mapping, profile, now, with_cells),
-                             name="ingest-validation", daemon=True)
-    worker.start()
+    """The checked chunks of a CSV, produced by `python -m store.ingest_worker` a chunk ahead and pickled through
+    its standard output; its error is raised here, and it is ended when the consumer stops early. A fresh
+    interpreter, not multiprocessing: that would copy (fork) the app's threads and connections, or run the
+    main script again (spawn), which under Streamlit is the page that is uploading."""
+    worker = subprocess.Popen([sys.executable, "-m", "store.ingest_worker"], cwd=ROOT, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE)
     try:
-        while (item := _next_from(ready, worker)) is not None:
+        pickle.dump((csv, mapping, profile, now, with_cells), worker.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        worker.stdin.close()
+        while (item := _received(worker)) is not None:
             if isinstance(item, BaseException):
                 raise item
             yield item
-        worker.join()
+        worker.wait()
     finally:
-        if worker.is_alive():
-            worker.terminate()
-            worker.join()
-        ready.close()
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+        worker.stdout.close()
 
 
-def _validated_into(ready: multiprocessing.Queue, csv: CsvFile, mapping: Mapping, profile: CityProfile,
-                    now: pd.Timestamp, with_cells: bool) -> None:
-    """The validation process: each checked chunk put on `ready`, then None, or the error that stopped it."""
+def validated_into(out: BinaryIO, csv: CsvFile, mapping: Mapping, profile: CityProfile, now: pd.Timestamp,
+                   with_cells: bool) -> None:
+    """The validation process (store.ingest_worker): each checked chunk pickled to `out`, then None, or the
+    error that stopped it."""
     try:
         for checked in _validated(csv.chunks(), mapping, profile, now, with_cells):
-            ready.put(checked)
-        ready.put(None)
+            pickle.dump(checked, out, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(None, out)
     except Exception as error:  # noqa: BLE001 - handed to the consumer, which raises it
-        ready.put(error)
+        pickle.dump(error, out)
+    out.flush()
 
 
-def _next_from(ready: multiprocessing.Queue, worker: multiprocessing.Process) -> object:
-    """The next item the process put, or an error if it died without a word (killed, out of memory)."""
-    while True:
-        try:
-            return ready.get(timeout=1)
-        except queue.Empty:
-            if not worker.is_alive():
-                with contextlib.suppress(queue.Empty):
-                    return ready.get(timeout=1)  # what it put just before it ended
-                raise RuntimeError(f"文件校验进程意外退出（退出码 {worker.exitcode}），数据库未做任何更改。") from None
+def _received(worker: subprocess.Popen) -> object:
+    """The next item the process wrote, or an error if it ended without a word (killed, out of memory)."""
+    try:
+        return pickle.load(worker.stdout)
+    except EOFError:
+        raise RuntimeError(f"文件校验进程意外退出（退出码 {worker.wait()}），数据库未做任何更改。") from None
 
 
 _DONE = object()
