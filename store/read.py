@@ -9,6 +9,7 @@ import codecs
 import csv
 import hashlib
 import io
+import itertools
 import os
 import tomllib
 import zipfile
@@ -33,6 +34,7 @@ _PYARROW_ENCODING = {"utf-8-sig": "utf8"}  # pyarrow drops a UTF-8 BOM itself
 FIRST_DATA_ROW = 2  # row numbers as a spreadsheet shows them: the header is row 1
 _BLOCK = 4 << 20  # bytes per block when hashing or checking an encoding
 CHUNK_BYTES = 16 << 20  # CSV bytes per chunk: ~35,000 orders of a Beijing export
+_READ_BLOCK = 1 << 20  # bytes pyarrow parses at a time; it reads up to 32 blocks ahead (32 MB, not 32 chunks)
 _XLSX_CHUNK_ROWS = 100_000
 NO_ROWS = "文件只有表头，没有数据行。"
 STREAMLIT_CONFIG = ROOT / ".streamlit" / "config.toml"
@@ -201,23 +203,30 @@ def _csv_chunks(data: Source, encoding: str, names: list[str], chunk_bytes: int)
     """
     numbers = _RowNumbers(len(names))
     columns = [str(i) for i in range(len(names))]
+    block = min(chunk_bytes, _READ_BLOCK)
     reader = _guarded(encoding, lambda: pacsv.open_csv(
         _arrow_input(data),
-        read_options=pacsv.ReadOptions(use_threads=False, block_size=chunk_bytes, column_names=columns,
+        read_options=pacsv.ReadOptions(use_threads=False, block_size=block, column_names=columns,
                                        encoding=_PYARROW_ENCODING.get(encoding, encoding)),
         parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False,
                                          invalid_row_handler=numbers.set_aside),
         convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(columns, pa.string()),
                                              strings_can_be_null=False, quoted_strings_can_be_null=False)))
-    while (batch := _guarded(encoding, lambda: next(reader, None))) is not None:
-        frame = batch.to_pandas()
+    while batches := list(itertools.islice(_guarded_batches(reader, encoding), max(1, chunk_bytes // block))):
+        table = pa.Table.from_batches(batches)
+        frame = table.to_pandas()
         frame.columns = names
-        frame["_row"] = numbers.take(batch.num_rows)
+        frame["_row"] = numbers.take(table.num_rows)
         frame = frame[frame["_row"] >= FIRST_DATA_ROW]  # the header is row 1
         blank = (frame[names] == "").all(axis=1).to_numpy()
         yield RawChunk(frame[~blank].reset_index(drop=True), numbers.ragged())
     if rest := numbers.ragged(final=True):  # broken rows after the last good one
         yield RawChunk(pd.DataFrame(columns=[*names, "_row"]), rest)
+
+
+def _guarded_batches(reader: pacsv.CSVStreamingReader, encoding: str) -> Iterator[pa.RecordBatch]:
+    while (batch := _guarded(encoding, lambda: next(reader, None))) is not None:
+        yield batch
 
 
 def _guarded(encoding: str, step):

@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 import store.ingest
@@ -167,3 +168,19 @@ def test_a_failed_write_ends_the_validation_process_and_writes_nothing(engine, m
     assert not _validation_processes()
     assert table_counts(engine)["orders"] == 0 and table_counts(engine)["uploads"] == 0
     assert ingest_file(engine, csv_bytes(SPREAD), "分块.csv", now=NOW).accepted == 40
+
+
+def test_reading_holds_a_chunk_and_a_bounded_read_ahead_not_the_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(store.read, "CHUNK_BYTES", 4 << 20)
+    line = "A{:07d},2024-03-05 08:00,朝阳区,建外街道,满意," + "内容" * 30 + "\n"
+    path = tmp_path / "大文件.csv"
+    with path.open("w", encoding="utf-8") as out:
+        out.write("工单编号,来电时间,被反映区,被反映街乡镇,是否满意,主要内容\n")
+        out.writelines(line.format(i) for i in range(800_000))  # ~120 MB
+    rows, peak = 0, 0
+    for chunk in open_reading(path, path.name).chunks:
+        rows += len(chunk.frame)
+        peak = max(peak, pa.total_allocated_bytes())
+    assert rows == 800_000
+    # pyarrow reads up to 32 blocks ahead: 1 MB blocks keep that to 32 MB (blocks of a chunk's size held the file)
+    assert peak < 48 << 20, f"pyarrow held {peak >> 20} MB"
