@@ -38,8 +38,8 @@ from store.tables import ORDER_COLUMNS, WHISTLE_UPLOAD, orders, quarantine, uplo
 from store.validate import checked_orders
 
 _WHOLE_ROW = "（整行）"
-# A CSV this large is validated in a process of its own, which has a core of its own (a thread shares Python's
-# lock with the writes); starting that process (~1 s) is worth it from a few hundred thousand orders on.
+# A CSV this large (~140,000 orders) is validated in a process of its own, which has a core of its own (a thread
+# shares Python's lock with the writes); starting that process takes about a second.
 PROCESS_FROM_BYTES = 64 << 20
 _MASKED = [f.name for f in FIELDS if f.masked]
 # Values a later file may leave blank without erasing what an earlier one said (callbacks arrive late).
