@@ -41,6 +41,7 @@ _WHOLE_ROW = "（整行）"
 # A CSV this large (~140,000 orders) is validated in a process of its own, which has a core of its own (a thread
 # shares Python's lock with the writes); starting that process takes about a second.
 PROCESS_FROM_BYTES = 64 << 20
+_PIPE_BYTES = 1 << 20
 _MASKED = [f.name for f in FIELDS if f.masked]
 # Values a later file may leave blank without erasing what an earlier one said (callbacks arrive late).
 _MERGED = [c for c in ORDER_COLUMNS if c not in ("order_id", "row_hash", "upload_id", "received_day", "counted")
@@ -281,6 +282,7 @@ def _from_process(csv: CsvFile, mapping: Mapping, profile: CityProfile, now: pd.
     main script again (spawn), which under Streamlit is the page that is uploading."""
     worker = subprocess.Popen([sys.executable, "-m", "store.ingest_worker"], cwd=ROOT, stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE)
+    _widened(worker.stdout)
     try:
         pickle.dump((csv, mapping, profile, now, with_cells), worker.stdin, protocol=pickle.HIGHEST_PROTOCOL)
         worker.stdin.close()
@@ -296,25 +298,46 @@ def _from_process(csv: CsvFile, mapping: Mapping, profile: CityProfile, now: pd.
         worker.stdout.close()
 
 
+def _widened(pipe: BinaryIO) -> None:
+    """The pipe's buffer made 1 MB (Linux; 64 KB by default), so that a chunk passes in fewer hand-overs between
+    the processes: 1 M orders, 85 s -> 65 s."""
+    try:
+        import fcntl  # not on Windows, where the pipe keeps its size
+
+        fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+    except (ImportError, AttributeError, OSError):
+        return
+
+
 def validated_into(out: BinaryIO, csv: CsvFile, mapping: Mapping, profile: CityProfile, now: pd.Timestamp,
                    with_cells: bool) -> None:
-    """The validation process (store.ingest_worker): each checked chunk pickled to `out`, then None, or the
-    error that stopped it."""
+    """The validation process (store.ingest_worker): each checked chunk sent to `out`, then None, or the error
+    that stopped it."""
     try:
         for checked in _validated(csv.chunks(), mapping, profile, now, with_cells):
-            pickle.dump(checked, out, protocol=pickle.HIGHEST_PROTOCOL)
-        pickle.dump(None, out)
+            _sent(out, checked)
+        _sent(out, None)
     except Exception as error:  # noqa: BLE001 - handed to the consumer, which raises it
-        pickle.dump(error, out)
+        _sent(out, error)
+
+
+def _sent(out: BinaryIO, item: object) -> None:
+    """The item pickled whole, after its length: the reader takes it in large reads (pickle.load from the pipe
+    itself read a 40 MB chunk in small pieces, at ~25 MB/s)."""
+    payload = pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
+    out.write(len(payload).to_bytes(8, "little"))
+    out.write(payload)
     out.flush()
 
 
 def _received(worker: subprocess.Popen) -> object:
-    """The next item the process wrote, or an error if it ended without a word (killed, out of memory)."""
-    try:
-        return pickle.load(worker.stdout)
-    except EOFError:
-        raise RuntimeError(f"文件校验进程意外退出（退出码 {worker.wait()}），数据库未做任何更改。") from None
+    """The next item the process sent, or an error if it ended without a word (killed, out of memory)."""
+    header = worker.stdout.read(8)
+    size = int.from_bytes(header, "little") if len(header) == 8 else -1
+    payload = worker.stdout.read(size) if size > 0 else b""
+    if len(payload) != size:
+        raise RuntimeError(f"文件校验进程意外退出（退出码 {worker.wait()}），数据库未做任何更改。")
+    return pickle.loads(payload)
 
 
 _DONE = object()
