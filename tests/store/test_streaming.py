@@ -2,6 +2,7 @@
 piece — row numbers, duplicates across chunks, ragged rows at a chunk's edge — and a path does as bytes do."""
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -119,11 +120,12 @@ def test_a_failure_on_either_side_stops_the_validation_thread_and_writes_nothing
 
 
 def _validation_processes() -> list[Path]:
-    """The running validation processes (store.ingest_worker), read from /proc."""
+    """This test process's running validation processes (store.ingest_worker), read from /proc."""
     found = []
     for process in Path("/proc").glob("[0-9]*"):
         try:
-            if b"store.ingest_worker" in (process / "cmdline").read_bytes():
+            parent = int((process / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if parent == os.getpid() and b"store.ingest_worker" in (process / "cmdline").read_bytes():
                 found.append(process)
         except OSError:  # ended meanwhile
             continue
