@@ -2,7 +2,7 @@
 
 An upload hands the cells of the orders it writes (`cells_of`) to `CubeChanges.add` twice: as they were, if stored
 before (sign -1), and as they are now (+1). Each cube's contributions are summed per cell in pandas, from rows
-the upload holds anyway (for new orders by the validation thread); the sums go to a temporary staging table
+the upload holds anyway (for new orders by the validation process); the sums go to a temporary staging table
 whenever enough have piled up, and at the end of the upload the engine merges each staging table into its cube
 (the touched days' rows and the changes summed per cell by one GROUP BY) in the upload's transaction. So Python
 never reads back stored cells or orders; memory stays bounded; and a cube equals a count from the orders after
