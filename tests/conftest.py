@@ -26,7 +26,7 @@ def _postgres_available() -> str | None:
         with create_engine(POSTGRES_URL).connect() as conn:
             conn.execute(text("select 1"))
         return None
-    except Exception as exc:  # any failure to reach the server means: skip here, fail in CI
+    except Exception as exc:  # noqa: BLE001 - any failure to reach the server means: skip here, fail in CI
         return f"PostgreSQL not reachable at {POSTGRES_URL}: {type(exc).__name__}"
 
 
