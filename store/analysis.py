@@ -84,14 +84,15 @@ def problem_counts(engine: Engine, start: date, end: date, categories: list[str]
                    district: str | None = None, township: str | None = None) -> pd.DataFrame:
     """Counts per (day, excluded) of the orders of a problem: in any of `categories` ("一级" or "一级/二级")
     or with any keyword in the title or content. Same columns as store.query.counts with by = []. A problem of
-    categories alone is summed from the counts table of categories; keywords need the orders' texts."""
-    if keywords:
+    categories alone is summed from a counts table of categories per day (the start of a problem may fall on any
+    day) where one holds the scope; keywords, or a township's categories, need its orders."""
+    needed = {"district", "category1", "category2", *(["township"] if township else [])}
+    cube = next((c for c in COUNT_CUBES if needed <= set(c.keys) and not c.starts), None)
+    if keywords or cube is None:
         matches = [*_in_categories(orders, categories), *(
             text.contains(word, autoescape=True) for word in keywords for text in (orders.c.title, orders.c.content))]
         source, day, query = orders, orders.c.received_day, counts_from_orders([], "received")
     else:
-        cube = next(c for c in COUNT_CUBES  # counted per day: the start of a problem may fall on any day
-                    if {"district", "township", "category1", "category2"} <= set(c.keys) and not c.starts)
         matches = _in_categories(cube.table, categories)
         source, day, query = cube.table, cube.table.c.day, counts_from_cube(cube, [], "received")
     query = query.where(day.between(start, end), *scope_conditions(source, district, township), or_(false(), *matches))

@@ -136,13 +136,14 @@ COUNT_CUBES: tuple[Cube, ...] = (
     declared("channel", ("district", "township", "channel"), starts=HALF_MONTHS),  # pages sum them per period only
     declared("request", ("district", "township", "request_type"), starts=HALF_MONTHS),
     declared("case_township", ("district", "township", *CASE_KEYS), starts=HALF_MONTHS),
-    declared("topic", ("district", "township", "category1", "category2")),
+    # Any day's 一级/二级分类 per district (日通报, 每月一题); one township's are read from its orders by their day index.
+    declared("topic", ("district", "category1", "category2")),
 )
 # Every cube the store keeps: the COUNT_CUBES and the pages' own.
 PHRASE = declared("phrase", ("district", "phrases"), ("orders",), phrase_contributions, ("received",),
                   {"phrases": Text()})  # 标题高频词 (store.phrases)
 # 预警: the volume of each township × 一级分类 per half month for periods and per day for weeks (store.analysis.
-# window_orders): 0.007 and 0.08 cells an order in the 2 M month, the day cells half as many as counts_topic's
+# window_orders): 0.007 and 0.08 cells an order in the 2 M month
 SERIES = declared("series", ("district", "township", "category1"), ("orders",), bases=("received",), starts=HALF_MONTHS)
 SERIES_DAYS = declared("series_days", SERIES.keys, ("orders",), bases=("received",))
 LOCATION = declared("location", ("district", "township", "lon_cell", "lat_cell"), ("orders",), location_contributions,

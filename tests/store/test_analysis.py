@@ -91,6 +91,9 @@ def test_titles_and_keyword_problems(engine):
         assert from_cube.sort_values(["day", "excluded"]).to_numpy().tolist() == (
             from_orders.sort_values(["day", "excluded"]).to_numpy().tolist())
     assert analysis.problem_counts(engine, date(2024, 3, 1), date(2024, 4, 30), ["物业管理"], [])["orders"].sum() == 5
+    # a township's categories alone (no counts table holds townships per day and category): R1, R2, R4, R5
+    assert analysis.problem_counts(engine, date(2024, 3, 1), date(2024, 4, 30), ["物业管理/电梯"], [], "朝阳区",
+                                   "建外街道")["orders"].sum() == 4
 
 
 def test_volumes_per_township_and_category_in_each_window(engine):
