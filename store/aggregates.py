@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import (
     Column,
@@ -38,7 +39,7 @@ from store import bulk
 from store.cubes import BASES, COUNT_BITS, CUBES, Cube, counted_bits, order_counts
 from store.tables import ORDER_COLUMNS, orders
 
-_PENDING_CELLS = 500_000  # cells of changes held before the largest go to their staging table: ~100 MB
+_PENDING_CELLS = 1_200_000  # cells of changes held before the largest go to their staging table: ~150 MB
 _SUM_AGAIN_ROWS = 100_000  # a cube's pending changes are summed per cell again past this (and past twice the last sum)
 _REBUILD_ROWS = 100_000
 
@@ -62,7 +63,8 @@ def cells_of(rows: pd.DataFrame, cubes: tuple[Cube, ...] | None = None) -> Cells
 class CubeChanges:
     """What an upload changes in the cubes: per (cube, basis) the signed sums per cell. A cube's changes are
     summed again once they pile up (chunks of one half month share their cells); the largest go to the cube's
-    staging table when all together pass _PENDING_CELLS; `applied` merges the staging tables into the cubes."""
+    staging table when all together pass _PENDING_CELLS (a month of 1 M orders has ~0.9 M cells). `applied` writes a cube's changes still all in memory
+    straight into the days it holds no rows for (a new month's), and merges the rest from the staging tables."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -77,33 +79,51 @@ class CubeChanges:
                 frame = pd.concat([frame.drop(columns=list(cube.measures)), -frame[list(cube.measures)]], axis=1)
             frames = self.pending.setdefault((cube, basis), [])
             frames.append(frame)
-            rows = sum(len(f) for f in frames)
-            if rows > max(_SUM_AGAIN_ROWS, 2 * self.summed_rows.get((cube, basis), 0)):
-                frames[:] = [_summed(cube, pd.concat(frames, ignore_index=True))]
-                self.summed_rows[cube, basis] = len(frames[0])
-        sizes = {key: sum(len(f) for f in frames) for key, frames in self.pending.items()}
-        while sizes and sum(sizes.values()) > _PENDING_CELLS:
-            self._staged(max(sizes, key=sizes.__getitem__))
-            sizes = {key: sum(len(f) for f in frames) for key, frames in self.pending.items()}
+            if sum(len(f) for f in frames) > max(_SUM_AGAIN_ROWS, 2 * self.summed_rows.get((cube, basis), 0)):
+                self._summed_again(cube, basis)
+        while self._pending_cells() > _PENDING_CELLS:  # the largest summed again, staged if it was already
+            cube, basis = max(self.pending, key=lambda key: sum(len(f) for f in self.pending[key]))
+            if len(self.pending[cube, basis]) > 1:
+                self._summed_again(cube, basis)
+            else:
+                self._staged(cube, self._taken(cube, [basis]))
 
     def applied(self) -> None:
         """All changes added to the cubes' tables."""
-        for key in list(self.pending):
-            self._staged(key)
+        for cube in dict.fromkeys(cube for cube, _ in self.pending):
+            changes = self._taken(cube, [basis for c, basis in self.pending if c is cube])
+            if changes.empty:  # the upload's orders were all stored already, unchanged
+                continue
+            held = _held_days(self.conn, cube, changes) if cube not in self.staged else np.ones(len(changes), bool)
+            if held.any():
+                self._staged(cube, changes[held])
+            _inserted_into(self.conn, cube, changes[~held])
         for cube, stage in self.staged.items():
             _merged_into(self.conn, cube, stage)
             self.conn.execute(DropTable(stage))
         self.staged.clear()
 
-    def _staged(self, key: tuple[Cube, str]) -> None:
-        cube, basis = key
+    def _pending_cells(self) -> int:
+        return sum(len(f) for frames in self.pending.values() for f in frames)
+
+    def _summed_again(self, cube: Cube, basis: str) -> None:
+        frames = self.pending[cube, basis]
+        frames[:] = [_summed(cube, pd.concat(frames, ignore_index=True))]
+        self.summed_rows[cube, basis] = len(frames[0])
+
+    def _taken(self, cube: Cube, bases: list[str]) -> pd.DataFrame:
+        """The cube's pending changes of these bases summed per cell, with their basis, and no longer pending."""
+        for basis in bases:
+            self.summed_rows.pop((cube, basis), None)
+        return pd.concat([_summed(cube, pd.concat(self.pending.pop((cube, basis)), ignore_index=True)).assign(basis=basis)
+                          for basis in bases], ignore_index=True)
+
+    def _staged(self, cube: Cube, changes: pd.DataFrame) -> None:
         if cube not in self.staged:
             self.staged[cube] = _stage_table(cube)
             self.conn.execute(DropTable(self.staged[cube], if_exists=True))  # left by a failed upload on this connection
             self.conn.execute(CreateTable(self.staged[cube]))
-        changes = _summed(cube, pd.concat(self.pending.pop(key), ignore_index=True))
-        bulk.inserted(self.conn, self.staged[cube], changes.assign(basis=basis))
-        self.summed_rows.pop(key, None)
+        bulk.inserted(self.conn, self.staged[cube], changes)
 
 
 def _summed(cube: Cube, changes: pd.DataFrame) -> pd.DataFrame:
@@ -116,6 +136,22 @@ def _stage_table(cube: Cube) -> Table:
     """A temporary table of the cube's columns, without index or constraint: its changes of one upload."""
     return Table(f"stage_{cube.table.name}", MetaData(), *(Column(c.name, c.type) for c in cube.table.columns),
                  prefixes=["TEMPORARY"])
+
+
+def _held_days(conn: Connection, cube: Cube, changes: pd.DataFrame) -> np.ndarray:
+    """Whether the cube holds rows of each change's (basis, day): those changes must be merged with them."""
+    table = cube.table
+    days = conn.execute(select(table.c.basis, table.c.day).distinct()
+                        .where(table.c.day.between(changes["day"].min().date(), changes["day"].max().date()))).all()
+    held = pd.MultiIndex.from_arrays([[basis for basis, _ in days], pd.to_datetime([day for _, day in days])])
+    return pd.MultiIndex.from_frame(changes[["basis", "day"]]).isin(held)
+
+
+def _inserted_into(conn: Connection, cube: Cube, changes: pd.DataFrame) -> None:
+    """Changes summed per cell written as the cube's rows of days it held none of; a cell left with no orders
+    is not written."""
+    assert (changes[list(cube.measures)] >= 0).all().all(), f"{cube.table.name}: a cell would count fewer than no orders"
+    bulk.inserted(conn, cube.table, changes[changes["orders"] != 0])
 
 
 def _merged_into(conn: Connection, cube: Cube, stage: Table) -> None:

@@ -11,7 +11,7 @@ import pyarrow.csv as pacsv
 from sqlalchemy import Column, Connection, Date, Table, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
-_SQLITE_BATCH = 50_000
+_SQLITE_BATCH = 10_000  # rows made Python objects at a time: ~30 MB of a chunk's orders
 
 
 def inserted(conn: Connection, table: Table, frame: pd.DataFrame) -> None:
