@@ -224,10 +224,11 @@ def _checked_chunks(reading: Reading, mapping: Mapping, profile: CityProfile, no
 def _in_background(reading: Reading, mapping: Mapping, profile: CityProfile, now: pd.Timestamp, with_cells: bool
                    ) -> Iterator[_CheckedChunk]:
     """The checked chunks, validated a chunk or two ahead: a large CSV in a process of its own (1 M orders on
-    SQLite: see bench/RESULTS.md), a small file or a workbook in a thread (no start-up; it overlaps the writes
-    only where these leave Python's lock, as PostgreSQL's COPY does)."""
+    SQLite: see bench/RESULTS.md; received by a thread, so that the process runs up to two chunks ahead of the
+    writes), a small file or a workbook in a thread (no start-up; it overlaps the writes only where these leave
+    Python's lock, as PostgreSQL's COPY does)."""
     if reading.csv is not None and source_size(reading.csv.data) >= PROCESS_FROM_BYTES:
-        return _from_process(reading.csv, mapping, profile, now, with_cells)
+        return _from_thread(_from_process(reading.csv, mapping, profile, now, with_cells))
     return _from_thread(_validated(reading.chunks, mapping, profile, now, with_cells))
 
 

@@ -136,7 +136,7 @@ def _process_only(monkeypatch) -> None:
     """Every CSV validated in a spawned process (as a large one is), in chunks of 64 bytes."""
     monkeypatch.setattr(store.read, "CHUNK_BYTES", 64)
     monkeypatch.setattr(store.ingest, "PROCESS_FROM_BYTES", 0)
-    monkeypatch.setattr(store.ingest, "_from_thread", None)  # calling it would fail
+    monkeypatch.setattr(store.ingest, "_validated", None)  # validating in this process would fail
 
 
 def test_a_large_file_validated_in_a_process_of_its_own_gives_the_same_upload(engine, monkeypatch):
