@@ -63,8 +63,9 @@ def cells_of(rows: pd.DataFrame, cubes: tuple[Cube, ...] | None = None) -> Cells
 class CubeChanges:
     """What an upload changes in the cubes: per (cube, basis) the signed sums per cell. A cube's changes are
     summed again once they pile up (chunks of one half month share their cells); the largest go to the cube's
-    staging table when all together pass _PENDING_CELLS (a month of 1 M orders has ~0.9 M cells). `applied` writes a cube's changes still all in memory
-    straight into the days it holds no rows for (a new month's), and merges the rest from the staging tables."""
+    staging table when all together pass _PENDING_CELLS (a month of 1 M orders has ~0.9 M cells). `applied`
+    writes a cube's changes still all in memory straight into the days it holds no rows of (a new month's), and
+    merges the rest from the staging tables."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn

@@ -40,8 +40,8 @@ def _executed_many(conn: Connection, table: Table, arrow: pa.Table) -> None:
     for start in range(0, arrow.num_rows, _SQLITE_BATCH):  # Python objects for one batch at a time
         batch = arrow.slice(start, _SQLITE_BATCH)
         columns = [_sqlite_storage(batch[name]).to_pylist() for name in batch.column_names]
-        # Rows made as they are bound, not listed first: a list of 50,000 tuples outlives many runs of the garbage
-        # collector, each of which walks all of them (1 M orders: 9 s).
+        # Rows made as they are bound, not listed first: a batch's list of tuples outlived many runs of the garbage
+        # collector, each of which walked all of them (1 M orders: 9 s).
         cursor.executemany(statement, zip(*columns))
 
 
