@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from store.privacy import hash_key, masked_text, phone_hashes
+from store.privacy import hash_key, masked_text, phone_digits, phone_hashes
 from store.tables import metadata
 from tests.store.helpers import ingest, stored_orders, stored_quarantine
 
@@ -107,6 +108,18 @@ def test_phone_hashes_ignore_formatting_and_depend_on_the_key():
     assert hashed[3] != hashed[0]
     assert pd.isna(hashed[4]) and pd.isna(hashed[5])
     assert phone_hashes(phones, b"k2").tolist()[0] != hashed[0]
+    assert hashed[0] == hmac.new(b"k1", b"13812345678", hashlib.sha256).hexdigest()
+
+
+@pytest.mark.parametrize("phone, digits", [
+    ("+86 138-1234-5678", "13812345678"), ("8613812345678", "13812345678"), ("010-6500 1234", "01065001234"),
+    ("008613812345678", "008613812345678"),  # only a bare 86 before a mobile number is a country code
+    ("861381234567", "861381234567"),  # one digit short of a mobile: kept whole
+    ("１３８１２３４５６７８", "１３８１２３４５６７８"),  # full-width digits are digits, as Python's \d says
+    ("无", None), ("", None), (None, None)])
+def test_phone_digits(phone, digits):
+    got = phone_digits(pd.Series([phone], dtype=object)).iloc[0]
+    assert got == digits if digits else pd.isna(got)
 
 
 def test_the_hash_key_comes_from_the_environment(monkeypatch):
