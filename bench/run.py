@@ -16,6 +16,8 @@ step's alone (the child's VmHWM: the high-water mark of its own memory). Steps:
               naively: one GROUP BY over the orders table
   page        pages/rankings.py under streamlit's AppTest, opened from the running app with no figure cached
               (bench/pages.py), first and second run
+  page_cold   the same first run with the SQLite database's files dropped from the page cache just before
+              (bench/pages.py --cold), as after a restart: the ranking page from the disk
 The CSV (store.demo.demo_order_chunks) holds the orders of ceil(N / 2,000,000) months, at most 12: Beijing
 takes 1–2 million a month and an evaluator loads a month at a time, so a million orders are one month and
 24 million a year. It goes to /tmp/bench unless --csv says otherwise and is kept for the next run; the
@@ -72,6 +74,7 @@ def main() -> None:
     floor_write = child("floor_write", url, floor_url)
     queries = child("queries", url)
     page = child("page", url)
+    page_cold = child("page_cold", url) if url.startswith("sqlite") else None
     floor = floor_read["seconds"] + floor_write["seconds"]
     print(json.dumps({
         "orders": args.orders, "months": months, "engine": url.split(":")[0], "csv_bytes": csv.stat().st_size,
@@ -80,7 +83,7 @@ def main() -> None:
         "ingest_over_floor": round(ingest["seconds"] / floor, 2),
         "queries": queries,
         "naive_over_warm": round(queries["naive_street_seconds"] / queries["street_warm_seconds"], 1),
-        "page": page,
+        "page": page, "page_cold": page_cold,
     }, ensure_ascii=False, indent=1))
     if not args.keep:
         for target in (url, floor_url):
@@ -262,14 +265,14 @@ def _seconds(work) -> float:
     return round(time.perf_counter() - start, 4)
 
 
-def _page(url: str) -> dict:
+def _page(url: str, cold: bool = False) -> dict:
     from bench.pages import timed_page
 
-    return {"page": "pages/rankings.py", **timed_page(url, "rankings")}
+    return {"page": "pages/rankings.py", **timed_page(url, "rankings", cold)}
 
 
 CHILDREN = {"csv": _written_csv, "ingest": _ingest, "floor_read": _floor_read, "floor_write": _floor_write, "queries": _queries,
-            "page": _page}
+            "page": _page, "page_cold": partial(_page, cold=True)}
 
 if __name__ == "__main__":
     main()
