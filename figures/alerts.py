@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from figures.overview import breakdown
 from metrics.alerts import AlertSettings, quiet_units, volume_alerts
-from metrics.hot import orders_per_phrase, phrase_sets, top_phrases, with_change
+from metrics.hot import top_phrases, with_change
 from metrics.levels import profile_units
 from metrics.periods import period_bounds, previous_period
 from metrics.repeats import most_repeated, repeat_orders, repeat_rates
@@ -108,14 +108,10 @@ def hot_categories(engine: Engine, scheme: Scheme, period: str, district: str | 
 def hot_phrases(engine: Engine, scheme: Scheme, period: str, district: str | None = None,
                 township: str | None = None, n: int = 20) -> pd.DataFrame:
     """The n phrases of most orders' titles in the period (jieba, stop words removed), with the previous
-    period's count: phrase, orders, previous_orders, change, growth. The city's and a district's phrases were
-    counted at upload; a township's titles are segmented here."""
+    period's count: phrase, orders, previous_orders, change, growth (store.analysis.phrase_counts: the city's
+    and a district's were counted at upload, a township's titles are segmented when asked)."""
     def phrases(label: str) -> pd.DataFrame:
-        start, end = period_bounds(label, scheme)
-        if township:
-            titles = analysis.title_counts(engine, start, end, district, township)
-            return orders_per_phrase(pd.DataFrame({"phrases": phrase_sets(titles["title"]), "orders": titles["orders"]}))
-        return orders_per_phrase(analysis.phrase_set_counts(engine, start, end, district))
+        return analysis.phrase_counts(engine, *period_bounds(label, scheme), district, township)
 
     return with_change(top_phrases(phrases(period), n), phrases(previous_period(period)), ["phrase"])
 

@@ -56,8 +56,14 @@ def cells_of(rows: pd.DataFrame, cubes: tuple[Cube, ...] | None = None) -> Cells
         for basis in cube.bases:
             day = cube.cell_days(pd.to_datetime(rows[BASES[basis]]))
             dated = day.notna().to_numpy()
-            cells[cube, basis] = _summed(cube, contributions[dated].assign(day=day[dated], excluded=excluded[dated]))
+            changes = contributions[dated].assign(day=day[dated], excluded=excluded[dated])
+            cells[cube, basis] = _summed(cube, _split(changes, cube.split_key) if cube.split_key else changes)
     return cells
+
+
+def _split(changes: pd.DataFrame, key: str) -> pd.DataFrame:
+    """A row for each of the values the key lists (a row without any keeps one, with none)."""
+    return changes.assign(**{key: changes[key].str.split(" ")}).explode(key, ignore_index=True)
 
 
 class CubeChanges:
@@ -172,12 +178,13 @@ def _merged_into(conn: Connection, cube: Cube, stage: Table) -> None:
 
 def cube_signature(cube: Cube) -> str:
     """What a cube's table holds: a changed declaration means the table is rebuilt."""
-    return signature(cube.keys, cube.measures, cube.bases, cube.starts)
+    return signature(cube.keys, cube.measures, cube.bases, cube.starts, cube.split_key)
 
 
-def signature(keys: tuple[str, ...], measures: tuple[str, ...], bases: tuple[str, ...], starts: tuple[int, ...] = ()
-              ) -> str:
-    return json.dumps([keys, measures, bases, *([starts] if starts else [])], ensure_ascii=False)
+def signature(keys: tuple[str, ...], measures: tuple[str, ...], bases: tuple[str, ...], starts: tuple[int, ...] = (),
+              split_key: str | None = None) -> str:
+    return json.dumps([keys, measures, bases, *([starts] if starts else []), *([{"split": split_key}] if split_key else [])],
+                      ensure_ascii=False)
 
 
 def rebuilt(conn: Connection, cubes: tuple[Cube, ...], recount_bits: bool = False) -> None:

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 from sqlalchemy import ColumnElement, Engine, Select, Table, and_, case, delete, desc, false, func, insert, or_, select
 
+from metrics.hot import orders_per_phrase, phrase_sets
 from metrics.rates import COUNT_COLUMNS
 from metrics.repeats import REPEAT_KEYS
 from store.aggregates import counts_from_cube, counts_from_orders
@@ -20,21 +21,26 @@ from store.query import scope_conditions
 from store.tables import alert_seen, orders, theme_problems, themes
 
 
-def phrase_set_counts(engine: Engine, start: date, end: date, district: str | None = None) -> pd.DataFrame:
-    """Orders per set of title phrases, received start..end (全口径) in the city or a district, from counts_phrase
-    (store.phrases): phrases, orders."""
+def phrase_counts(engine: Engine, start: date, end: date, district: str | None = None,
+                  township: str | None = None) -> pd.DataFrame:
+    """Orders (全口径) whose title holds each phrase, received start..end in the scope: phrase, orders. The city's
+    and a district's whole half months from counts_phrase (store.phrases); a township, or other days, from the
+    titles segmented here."""
+    if township is not None or not PHRASE.holds(start, end):
+        titles = title_counts(engine, start, end, district, township)
+        return orders_per_phrase(pd.DataFrame({"phrases": phrase_sets(titles["title"]), "orders": titles["orders"]}))
     table = PHRASE.table
-    query = (select(table.c.phrases, func.sum(table.c.orders))
-             .where(table.c.basis == "received", table.c.day.between(start, end), table.c.phrases.is_not(None),
+    query = (select(table.c.phrase, func.sum(table.c.orders))
+             .where(table.c.basis == "received", table.c.day.between(start, end), table.c.phrase.is_not(None),
                     *scope_conditions(table, district, None))
-             .group_by(table.c.phrases))
-    return _frame(engine, query, ["phrases", "orders"]).astype({"orders": "int64"})
+             .group_by(table.c.phrase))
+    return _frame(engine, query, ["phrase", "orders"]).astype({"orders": "int64"})
 
 
 def title_counts(engine: Engine, start: date, end: date, district: str | None = None,
                  township: str | None = None, limit: int = 20_000) -> pd.DataFrame:
     """Distinct titles of the period and scope with their number of orders, the `limit` most frequent
-    (titles were masked at ingestion). Columns title, orders. For a township: the city's are in counts_phrase."""
+    (titles were masked at ingestion). Columns title, orders."""
     n = func.count().label("orders")
     query = (select(orders.c.title, n)
              .where(orders.c.received_day.between(start, end), orders.c.title.is_not(None),

@@ -2,8 +2,9 @@
 some measures over the orders. Pages ask for thousands of these rows instead of millions of orders, and the
 day grain keeps any period exact (calendar months, 19th–18th cycles, 7-day windows).
 
-A cube is declared here: its keys, its measures, how each order contributes (`contributions`) and, for a wide
-cube, cells longer than a day (`starts`: only whole periods are read from it). The
+A cube is declared here: its keys, its measures, how each order contributes (`contributions`), for a wide
+cube cells longer than a day (`starts`: only whole periods are read from it), and a key that lists several
+values per order (`split_key`: the order counts once in the cell of each). The
 store keeps every declared cube exact at each upload (store.aggregates) and builds a cube declared after the
 database was filled (store.db.connect). Counting is defined once, here (`order_counts`): orders.counted keeps
 each order's count flags as bits, which store.query sums when no cube holds the keys asked for.
@@ -49,6 +50,8 @@ class Cube:
     # cell a day. HALF_MONTHS serves whole calendar months and 19th–18th cycles with a fifteenth of the rows.
     starts: tuple[int, ...]
     table: Table
+    # A key whose value lists several, separated by spaces (an order's title phrases): one cell for each.
+    split_key: str | None = None
 
     def __reduce__(self) -> tuple:
         # Sent between processes by name (store.ingest's validation process): table and functions are the receiver's.
@@ -69,7 +72,8 @@ class Cube:
 
 def declared(name: str, keys: tuple[str, ...], measures: tuple[str, ...] = COUNT_COLUMNS,
              contributions: Contributions | None = None, bases: tuple[str, ...] = tuple(BASES),
-             key_types: dict[str, TypeEngine] | None = None, starts: tuple[int, ...] = ()) -> Cube:
+             key_types: dict[str, TypeEngine] | None = None, starts: tuple[int, ...] = (),
+             split_key: str | None = None) -> Cube:
     """A cube and its table. Keys are order columns unless `key_types` gives a derived key's SQL type; without
     `contributions` the keys are the orders' own columns and the measures the COUNT_COLUMNS."""
     assert "orders" in measures, "a cube counts its orders: a cell exists while it has some"
@@ -84,7 +88,8 @@ def declared(name: str, keys: tuple[str, ...], measures: tuple[str, ...] = COUNT
     )
     Index(f"ix_counts_{name}_day", table.c.basis, table.c.day)
     assert list(starts) == sorted(starts) and (not starts or starts[0] == 1), "cells start on the 1st, then in order"
-    return Cube(name, keys, measures, contributions or _counted_by(keys), bases, starts, table)
+    assert split_key is None or split_key in keys
+    return Cube(name, keys, measures, contributions or _counted_by(keys), bases, starts, table, split_key)
 
 
 def order_counts(rows: pd.DataFrame) -> pd.DataFrame:
@@ -140,8 +145,8 @@ COUNT_CUBES: tuple[Cube, ...] = (
     declared("topic", ("district", "category1", "category2")),
 )
 # Every cube the store keeps: the COUNT_CUBES and the pages' own.
-PHRASE = declared("phrase", ("district", "phrases"), ("orders",), phrase_contributions, ("received",),
-                  {"phrases": Text()})  # 标题高频词 (store.phrases)
+PHRASE = declared("phrase", ("district", "phrase"), ("orders",), phrase_contributions, ("received",),
+                  {"phrase": Text()}, HALF_MONTHS, split_key="phrase")  # 标题高频词 (store.phrases)
 # 预警: the volume of each township × 一级分类 per half month for periods and per day for weeks (store.analysis.
 # window_orders): 0.007 and 0.08 cells an order in the 2 M month
 SERIES = declared("series", ("district", "township", "category1"), ("orders",), bases=("received",), starts=HALF_MONTHS)

@@ -1,4 +1,4 @@
-"""counts_phrase (the cube of 标题高频词) equals a direct count of the stored orders' title phrase sets after uploads
+"""counts_phrase (the cube of 标题高频词) equals a direct count of the stored orders' title phrases after uploads
 and re-uploads that change titles, districts and days, on SQLite and PostgreSQL; and 标题高频词 read from it
 equal the phrases counted from the titles themselves."""
 from __future__ import annotations
@@ -14,7 +14,7 @@ from metrics.config import load_scheme
 from metrics.hot import phrase_set
 from store import analysis
 from store.cubes import PHRASE
-from tests.store.helpers import ingest, stored_orders
+from tests.store.helpers import half_month_start, ingest, stored_orders
 
 FIRST = """
 工单编号,来电时间,被反映区,被反映街乡镇,标题,是否保留
@@ -39,23 +39,24 @@ MARCH = (date(2024, 3, 1), date(2024, 3, 31))
 def _cube(engine) -> pd.DataFrame:
     table = PHRASE.table
     with engine.connect() as conn:
-        rows = conn.execute(select(table.c.day, table.c.district, table.c.phrases, table.c.excluded, table.c.orders)
+        rows = conn.execute(select(table.c.day, table.c.district, table.c.phrase, table.c.excluded, table.c.orders)
                             .where(table.c.basis == "received")).all()
-    frame = pd.DataFrame(rows, columns=["day", "district", "phrases", "excluded", "orders"])
+    frame = pd.DataFrame(rows, columns=["day", "district", "phrase", "excluded", "orders"])
     return frame.assign(day=pd.to_datetime(frame["day"]), excluded=frame["excluded"].astype(bool))
 
 
 def _direct(engine) -> pd.DataFrame:
-    """Orders per (day, district, phrase set, excluded) worked out here from the stored orders."""
+    """Orders per (half month, district, phrase, excluded) worked out here from the stored orders: an order counts
+    once for each phrase of its title, and once with no phrase when its title has none."""
     o = stored_orders(engine)
-    frame = pd.DataFrame({"day": pd.to_datetime(o["received_day"]), "district": o["district"],
-                          "phrases": [phrase_set(t) if isinstance(t, str) else None for t in o["title"]],
-                          "excluded": o["excluded"].astype(bool)})
-    return frame.groupby(["day", "district", "phrases", "excluded"], dropna=False).size().rename("orders").reset_index()
+    phrases = [phrase_set(t).split(" ") if isinstance(t, str) and phrase_set(t) else [None] for t in o["title"]]
+    frame = pd.DataFrame({"day": half_month_start(pd.to_datetime(o["received_day"])), "district": o["district"],
+                          "phrase": phrases, "excluded": o["excluded"].astype(bool)}).explode("phrase")
+    return frame.groupby(["day", "district", "phrase", "excluded"], dropna=False).size().rename("orders").reset_index()
 
 
 def _same(left: pd.DataFrame, right: pd.DataFrame) -> None:
-    key = ["day", "district", "phrases", "excluded"]
+    key = ["day", "district", "phrase", "excluded"]
     pd.testing.assert_frame_equal(left.sort_values(key, na_position="first").reset_index(drop=True),
                                   right.sort_values(key, na_position="first").reset_index(drop=True),
                                   check_dtype=False)
@@ -65,17 +66,23 @@ def test_the_phrase_cube_equals_the_orders_after_uploads_and_re_uploads(engine, 
     monkeypatch.setattr(store.read, "CHUNK_BYTES", 120)  # several chunks a file
     ingest(engine, FIRST)
     _same(_cube(engine), _direct(engine))
-    # by hand: 电梯 故障 is P1 (建外) and P2 (朝外, 剔除), both 朝阳区 on March 1; P5 (no title) and P6 (stop words
-    # only) have no phrase set
-    sets = analysis.phrase_set_counts(engine, *MARCH)
-    assert dict(zip(sets["phrases"], sets["orders"])) == {"电梯 故障": 2, "小区 电梯 又坏了": 1, "夜间 施工 噪音": 1}
+    # by hand (全口径): 电梯 in P1, P2 (剔除) and P3, 故障 in P1 and P2; P5 (no title) and P6 (stop words only) have
+    # no phrase
+    assert _counts(engine, *MARCH) == {"电梯": 3, "故障": 2, "小区": 1, "又坏了": 1, "夜间": 1, "施工": 1, "噪音": 1}
+    # March 1 alone is not whole half months: its titles (P1, P2) are segmented instead
+    assert _counts(engine, date(2024, 3, 1), date(2024, 3, 1)) == {"电梯": 2, "故障": 2}
     ingest(engine, SECOND, name="第二批.csv")
     _same(_cube(engine), _direct(engine))
-    # March after the second file: 夜间施工噪音 P1, P4; 电梯故障 P2 (now 海淀区); 小区电梯又坏了 P3; April: P7
-    assert analysis.phrase_set_counts(engine, *MARCH).set_index("phrases")["orders"].to_dict() == {
-        "夜间 施工 噪音": 2, "电梯 故障": 1, "小区 电梯 又坏了": 1}
-    assert analysis.phrase_set_counts(engine, *MARCH, "朝阳区").set_index("phrases")["orders"].to_dict() == {
-        "夜间 施工 噪音": 1, "小区 电梯 又坏了": 1}
+    # March after the second file: P1, P4 夜间施工噪音; P2 电梯故障 (now 海淀区); P3 小区电梯又坏了. April: P7
+    assert _counts(engine, *MARCH) == {"夜间": 2, "施工": 2, "噪音": 2, "电梯": 2, "故障": 1, "小区": 1, "又坏了": 1}
+    assert _counts(engine, *MARCH, "朝阳区") == {"夜间": 1, "施工": 1, "噪音": 1, "小区": 1, "电梯": 1, "又坏了": 1}
+    assert _counts(engine, date(2024, 4, 1), date(2024, 4, 30)) == {"电梯": 1, "故障": 1}
+
+
+def _counts(engine, start: date, end: date, district: str | None = None) -> dict[str, int]:
+    counts = analysis.phrase_counts(engine, start, end, district)
+    assert list(counts.columns) == ["phrase", "orders"]
+    return counts.set_index("phrase")["orders"].to_dict()
 
 
 def test_hot_phrases_are_the_phrases_of_the_titles(engine):
