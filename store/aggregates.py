@@ -39,7 +39,9 @@ from store import bulk
 from store.cubes import BASES, COUNT_BITS, CUBES, Cube, counted_bits, order_counts
 from store.tables import ORDER_COLUMNS, orders
 
-_PENDING_CELLS = 1_200_000  # cells of changes held before the largest go to their staging table: ~150 MB
+_PENDING_CELLS = 600_000  # cells of changes held before the largest go to their staging table: ~250 MB as pandas
+# holds them, and copied when summed again. 1.2 M kept a 1 M month in memory (76 s instead of 84 s) but took a year
+# in one file to 2.0 GB (bench/RESULTS.md, late evening).
 _SUM_AGAIN_ROWS = 100_000  # a cube's pending changes are summed per cell again past this (and past twice the last sum)
 _REBUILD_ROWS = 100_000
 
@@ -69,8 +71,8 @@ def _split(changes: pd.DataFrame, key: str) -> pd.DataFrame:
 class CubeChanges:
     """What an upload changes in the cubes: per (cube, basis) the signed sums per cell. A cube's changes are
     summed again once they pile up (chunks of one half month share their cells); the largest go to the cube's
-    staging table when all together pass _PENDING_CELLS (a month of 1 M orders has ~0.9 M cells). `applied`
-    writes a cube's changes still all in memory straight into the days it holds no rows of (a new month's), and
+    staging table when all together pass _PENDING_CELLS (a month of 1 M orders has more: its largest are
+    staged). `applied` writes a cube's changes still all in memory straight into the days it holds no rows of (a new month's), and
     merges the rest from the staging tables."""
 
     def __init__(self, conn: Connection) -> None:
