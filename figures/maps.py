@@ -224,11 +224,8 @@ def heat_cells(engine: Engine, scheme: Scheme, period: str, district: str | None
     """Orders with coordinates received in the period, per heat-map cell: columns lon, lat, orders.
     category1 keeps one 一级分类."""
     start, end = period_bounds(period, scheme)
-    by = ["category1"] if category1 else []
-    grid = query.location_grid(engine, start, end, by, heat_cell_degrees(district), district, township)
-    if category1:
-        grid = grid[(grid["category1"] == category1).to_numpy()]
-    return grid.groupby(["lon", "lat"], as_index=False)["orders"].sum()
+    grid = query.location_grid(engine, start, end, [], heat_cell_degrees(district), district, township, category1)
+    return grid[["lon", "lat", "orders"]]
 
 
 def heat_cell_degrees(district: str | None) -> float:

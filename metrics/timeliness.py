@@ -22,13 +22,14 @@ import pandas as pd
 
 from metrics.config import TimeLimits
 
-_SOURCES = (("urgency", "by_urgency"), ("category2", "by_category"), ("category1", "by_category"))
+# The order columns a time limit can follow, and the rules of time_limits.toml they are looked up in.
+LIMIT_RULES = (("urgency", "by_urgency"), ("category2", "by_category"), ("category1", "by_category"))
 
 
 def default_limit_hours(orders: pd.DataFrame, limits: TimeLimits) -> pd.Series:
     """The configured limit of each order: the shortest matching rule, else the default level."""
     matched = [orders[column].map(getattr(limits, rules)).map(limits.levels).astype(float)
-               for column, rules in _SOURCES if column in orders.columns]
+               for column, rules in LIMIT_RULES if column in orders.columns]
     shortest = pd.concat(matched, axis=1).min(axis=1) if matched else pd.Series(float("nan"), index=orders.index)
     return shortest.fillna(limits.default_hours).rename("limit_hours")
 

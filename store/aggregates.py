@@ -190,16 +190,20 @@ def signature(keys: tuple[str, ...], measures: tuple[str, ...], bases: tuple[str
 
 
 def rebuilt(conn: Connection, cubes: tuple[Cube, ...], recount_bits: bool = False) -> None:
-    """These cubes' tables made anew and filled from the orders, a page of orders at a time; with
-    recount_bits, orders.counted is worked out afresh first (a database of schema 1)."""
+    """These cubes' tables made anew and filled from the orders, a page of orders at a time, reading only the
+    columns the cubes read (a month of 2 M orders is 1 GB in all); with recount_bits, orders.counted is worked
+    out afresh first (a database of schema 1), from every column."""
     for cube in cubes:
         cube.table.drop(conn, checkfirst=True)
         cube.table.create(conn)
+    read = {"order_id", "excluded", *(BASES[b] for c in cubes for b in c.bases), *(r for c in cubes for r in c.reads)}
+    columns = list(ORDER_COLUMNS) if recount_bits else [c for c in ORDER_COLUMNS if c in read]
     changes = CubeChanges(conn)
     last = ""
-    while page := conn.execute(select(orders).where(orders.c.order_id > last).order_by(orders.c.order_id)
-                               .limit(_REBUILD_ROWS)).all():
-        rows = pd.DataFrame(page, columns=list(ORDER_COLUMNS))
+    while page := conn.execute(select(*(orders.c[c] for c in columns)).where(orders.c.order_id > last)
+                               .order_by(orders.c.order_id).limit(_REBUILD_ROWS)).cursor.fetchall():
+        # Column by column (faster than rows), values as the driver gives them: a flag's 0/1/None is not made float.
+        rows = pd.DataFrame(dict(zip(columns, zip(*page))), columns=columns, dtype=object)
         if recount_bits:
             rows["counted"] = counted_bits(order_counts(rows))
             conn.execute(update(orders).where(orders.c.order_id == bindparam("id")).values(counted=bindparam("bits")),

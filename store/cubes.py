@@ -21,7 +21,7 @@ from sqlalchemy import Boolean, Column, Date, Index, Integer, String, Table, Tex
 from sqlalchemy.types import TypeEngine
 
 from metrics.rates import COUNT_COLUMNS  # the contract: metrics/ consumes exactly these counts
-from store.locations import location_contributions
+from store.locations import CATEGORY_CELL_DEGREES, LOCATION_CELL_DEGREES, located_by
 from store.phrases import phrase_contributions
 from store.tables import metadata, orders
 from store.timeliness_cubes import timeliness_cubes  # 时效 (store.timeliness)
@@ -50,6 +50,8 @@ class Cube:
     # cell a day. HALF_MONTHS serves whole calendar months and 19th–18th cycles with a fifteenth of the rows.
     starts: tuple[int, ...]
     table: Table
+    # The order columns `contributions` reads: all a cube built from the stored orders fetches (store.aggregates.rebuilt).
+    reads: tuple[str, ...]
     # A key whose value lists several, separated by spaces (an order's title phrases): one cell for each.
     split_key: str | None = None
 
@@ -73,10 +75,12 @@ class Cube:
 def declared(name: str, keys: tuple[str, ...], measures: tuple[str, ...] = COUNT_COLUMNS,
              contributions: Contributions | None = None, bases: tuple[str, ...] = tuple(BASES),
              key_types: dict[str, TypeEngine] | None = None, starts: tuple[int, ...] = (),
-             split_key: str | None = None) -> Cube:
+             split_key: str | None = None, reads: tuple[str, ...] = ()) -> Cube:
     """A cube and its table. Keys are order columns unless `key_types` gives a derived key's SQL type; without
-    `contributions` the keys are the orders' own columns and the measures the COUNT_COLUMNS."""
+    `contributions` the keys are the orders' own columns and the measures the COUNT_COLUMNS, else `reads` names
+    the order columns the contributions read."""
     assert "orders" in measures, "a cube counts its orders: a cell exists while it has some"
+    assert contributions is None or reads, "a cube's own contributions declare the columns they read"
     types = {k: (key_types or {}).get(k) or orders.c[k].type for k in keys}
     table = Table(
         f"counts_{name}", metadata,
@@ -89,7 +93,8 @@ def declared(name: str, keys: tuple[str, ...], measures: tuple[str, ...] = COUNT
     Index(f"ix_counts_{name}_day", table.c.basis, table.c.day)
     assert list(starts) == sorted(starts) and (not starts or starts[0] == 1), "cells start on the 1st, then in order"
     assert split_key is None or split_key in keys
-    return Cube(name, keys, measures, contributions or _counted_by(keys), bases, starts, table, split_key)
+    return Cube(name, keys, measures, contributions or _counted_by(keys), bases, starts, table,
+                reads or (*keys, "counted"), split_key)
 
 
 def order_counts(rows: pd.DataFrame) -> pd.DataFrame:
@@ -146,14 +151,26 @@ COUNT_CUBES: tuple[Cube, ...] = (
 )
 # Every cube the store keeps: the COUNT_CUBES and the pages' own.
 PHRASE = declared("phrase", ("district", "phrase"), ("orders",), phrase_contributions, ("received",),
-                  {"phrase": Text()}, HALF_MONTHS, split_key="phrase")  # 标题高频词 (store.phrases)
+                  {"phrase": Text()}, HALF_MONTHS, split_key="phrase", reads=("district", "title"))  # 标题高频词 (store.phrases)
 # 预警: the volume of each township × 一级分类 per half month for periods and per day for weeks (store.analysis.
 # window_orders): 0.007 and 0.08 cells an order in the 2 M month
 SERIES = declared("series", ("district", "township", "category1"), ("orders",), bases=("received",), starts=HALF_MONTHS)
 SERIES_DAYS = declared("series_days", SERIES.keys, ("orders",), bases=("received",))
-LOCATION = declared("location", ("district", "township", "lon_cell", "lat_cell"), ("orders",), location_contributions,
-                    ("received",), {"lon_cell": Integer(), "lat_cell": Integer()}, HALF_MONTHS)  # the map (store.locations)
-CUBES: tuple[Cube, ...] = (*COUNT_CUBES, PHRASE, LOCATION, SERIES, SERIES_DAYS, *timeliness_cubes(declared, HALF_MONTHS))
+
+
+def _location_cube(name: str, keys: tuple[str, ...], cell_degrees: float) -> Cube:
+    return declared(name, (*keys, "lon_cell", "lat_cell"), ("orders",), located_by(keys, cell_degrees), ("received",),
+                    {"lon_cell": Integer(), "lat_cell": Integer()}, HALF_MONTHS, reads=(*keys, "lon", "lat"))
+
+
+# The map's cubes (store.locations) and the size of their cells, in degrees; store.query.location_grid sums the first
+# that holds the keys and scope asked for, in cells a whole number of its own across.
+LOCATION_CUBES: dict[Cube, float] = {
+    _location_cube("location", ("district", "township"), LOCATION_CELL_DEGREES): LOCATION_CELL_DEGREES,
+    _location_cube("location_category", ("district", "category1"), CATEGORY_CELL_DEGREES): CATEGORY_CELL_DEGREES,
+}
+CUBES: tuple[Cube, ...] = (*COUNT_CUBES, PHRASE, *LOCATION_CUBES, SERIES, SERIES_DAYS,
+                           *timeliness_cubes(declared, HALF_MONTHS))
 
 
 def cube_named(name: str) -> Cube:

@@ -8,9 +8,8 @@ from sqlalchemy import ColumnElement, Engine, Select, String, Table, desc, func,
 
 from metrics.rates import COUNT_COLUMNS  # the contract: metrics/ consumes exactly these counts
 from store.aggregates import counts_from_cube, counts_from_orders, order_day
-from store.cubes import COUNT_CUBES, LOCATION, PLACE
+from store.cubes import COUNT_CUBES, LOCATION_CUBES, PLACE, Cube
 from store.db import active_profile
-from store.locations import LOCATION_CELL_DEGREES
 from store.tables import orders, quarantine, unit_population, uploads
 from store.timeliness_cubes import TIME_COLUMNS, with_times
 
@@ -174,40 +173,54 @@ def order_list(engine: Engine, start: date, end: date, district: str | None = No
 
 
 def location_grid(engine: Engine, start: date, end: date, by: list[str], cell_degrees: float = 0.01,
-                  district: str | None = None, township: str | None = None) -> pd.DataFrame:
-    """Orders with coordinates counted per (*by, grid cell): lon/lat are the cell's centre.
+                  district: str | None = None, township: str | None = None,
+                  category1: str | None = None) -> pd.DataFrame:
+    """Orders with coordinates counted per (*by, grid cell): lon/lat are the cell's centre; category1 keeps one
+    一级分类.
 
     The heat map draws these cells, and a township's median location is taken from its cells, so no
-    page ever pulls individual orders' coordinates. Summed from counts_location when its cells serve (keys
-    among district and township, a cell a whole number of its cells across, whole half-months), else from
-    the orders.
+    page ever pulls individual orders' coordinates. Summed from the first of LOCATION_CUBES that serves (its keys
+    hold `by` and the scope, a cell is a whole number of its cells across, whole half-months), else from the orders.
     """
-    step = round(cell_degrees / LOCATION_CELL_DEGREES)
-    if (set(by) <= set(LOCATION.keys) and step >= 1 and step * LOCATION_CELL_DEGREES == cell_degrees
-            and LOCATION.holds(start, end)):
-        return _location_cells(engine, start, end, by, step, district, township)
+    scope = {"district": district, "township": township, "category1": category1}
+    needed = {*by, *(k for k, v in scope.items() if v)}
+    for cube, cube_degrees in LOCATION_CUBES.items():
+        step = round(cell_degrees / cube_degrees)
+        if needed <= set(cube.keys) and step >= 1 and step * cube_degrees == cell_degrees and cube.holds(start, end):
+            return _location_cells(engine, cube, start, end, by, step * cube_degrees, step, scope)
     keys = [orders.c[k] for k in by]
     lon_cell = func.floor(orders.c.lon / cell_degrees).label("lon_cell")
     lat_cell = func.floor(orders.c.lat / cell_degrees).label("lat_cell")
     query = (select(*keys, lon_cell, lat_cell, func.count().label("orders"))
-             .where(orders.c.received_day.between(start, end), orders.c.lat.is_not(None), *scope_conditions(orders, district, township))
+             .where(orders.c.received_day.between(start, end), orders.c.lat.is_not(None), *_scoped(orders, scope))
              .group_by(*keys, lon_cell, lat_cell))
     with engine.connect() as conn:
         frame = pd.DataFrame(conn.execute(query).all(), columns=[*by, "lon_cell", "lat_cell", "orders"])
+    return _centred(frame, cell_degrees)
+
+
+def _scoped(source: Table, scope: dict[str, str | None]) -> list[ColumnElement[bool]]:
+    """scope_conditions, and one 一级分类 when given."""
+    category = [source.c.category1 == scope["category1"]] if scope["category1"] else []
+    return [*scope_conditions(source, scope["district"], scope["township"]), *category]
+
+
+def _centred(frame: pd.DataFrame, cell_degrees: float) -> pd.DataFrame:
+    """The cells' numbers (lon_cell, lat_cell) replaced by their centres (lon, lat)."""
     frame["lon"] = (frame.pop("lon_cell").astype(float) + 0.5) * cell_degrees
     frame["lat"] = (frame.pop("lat_cell").astype(float) + 0.5) * cell_degrees
     return frame
 
 
-def _location_cells(engine: Engine, start: date, end: date, by: list[str], step: int, district: str | None,
-                    township: str | None) -> pd.DataFrame:
-    """location_grid from counts_location, whose cells are `step` times smaller across: its rows summed here per
+def _location_cells(engine: Engine, cube: Cube, start: date, end: date, by: list[str], cell_degrees: float,
+                    step: int, scope: dict[str, str | None]) -> pd.DataFrame:
+    """location_grid from a location cube, whose cells are `step` times smaller across: its rows summed here per
     larger cell (Python's floor division; a floor of a floor is the floor of the whole)."""
-    table = LOCATION.table
+    table = cube.table
     columns = [*by, "lon_cell", "lat_cell", "orders"]
     query = select(*(table.c[c] for c in columns)).where(
         table.c.basis == "received", table.c.day.between(start, end), table.c.lat_cell.is_not(None),
-        *scope_conditions(table, district, township))
+        *_scoped(table, scope))
     with engine.connect() as conn:
         # Column by column from the driver's tuples (as _frame): a month is some hundred thousand rows.
         values = list(zip(*conn.execute(query).cursor.fetchall())) or [()] * len(columns)
@@ -216,10 +229,7 @@ def _location_cells(engine: Engine, start: date, end: date, by: list[str], step:
         frame[f"{axis}_cell"] = frame[f"{axis}_cell"].astype("Int64") // step
     frame = frame.groupby([*by, "lon_cell", "lat_cell"], dropna=False, sort=False)["orders"].sum().reset_index()
     frame["orders"] = frame["orders"].astype("int64")
-    cell_degrees = step * LOCATION_CELL_DEGREES
-    frame["lon"] = (frame.pop("lon_cell").astype(float) + 0.5) * cell_degrees
-    frame["lat"] = (frame.pop("lat_cell").astype(float) + 0.5) * cell_degrees
-    return frame
+    return _centred(frame, cell_degrees)
 
 
 ORDER_TIME_COLUMNS = ("order_id", "district", "township", "handler", "handler_type", "request_type", "category1",

@@ -18,6 +18,7 @@ import store.read
 from metrics.rates import COUNT_COLUMNS
 from store.cubes import BASES, COUNT_CUBES, HALF_MONTHS, declared
 from store.db import connect
+from store.demo import load_demo
 from store.ingest import ingest_file
 from store.query import counts, period_counts
 from store.tables import meta, orders
@@ -198,7 +199,8 @@ def _hours_to_close(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 DAYS_OPEN = declared("test_days_open", ("district", "days_open"), ("orders", "satisfied"), _hours_to_close,
-                     bases=("received",), key_types={"days_open": Integer()})
+                     bases=("received",), key_types={"days_open": Integer()},
+                     reads=("district", "received_at", "closed_at", "satisfaction"))
 
 
 def _days_open_direct(engine) -> pd.DataFrame:
@@ -309,3 +311,16 @@ def test_the_table_of_a_cube_no_longer_declared_goes(tmp_path):
         names = set(inspect(conn).get_table_names())
         assert "counts_timeliness_unit_00000000" not in names and "counts_place" in names
         assert "timeliness_unit_00000000" not in conn.execute(select(meta.c.value).where(meta.c.key == "cubes")).scalar_one()
+
+
+def test_each_cube_reads_only_the_columns_it_declares(engine):
+    """A cube built from the stored orders (store.db.connect) fetches only its `reads`: its contributions from
+    those columns equal those from every column, for orders with and without their own deadline (without, the
+    time limit follows urgency and categories)."""
+    load_demo(engine, 2_000)
+    rows = stored_orders(engine).reset_index(drop=True)
+    rows.loc[rows.index % 2 == 0, ["deadline_at", "time_limit_hours"]] = None
+    assert rows[["urgency", "category2", "title", "lon", "deadline_at"]].notna().any().all()
+    for cube in store.cubes.CUBES:
+        pd.testing.assert_frame_equal(cube.contributions(rows[list(cube.reads)].copy()), cube.contributions(rows),
+                                      obj=cube.name)

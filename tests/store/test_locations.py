@@ -1,6 +1,7 @@
-"""counts_location (orders per ~500 m grid cell, half-month and township) equals a direct count of the stored
-orders after uploads that move orders and their coordinates; store.query.location_grid answers alike from it and
-from the orders, for the map's cells of 500 m and 1 km, by district and township, in any scope."""
+"""The location cubes (orders per ~500 m grid cell, half-month and township; per ~1 km cell, half-month, district
+and 一级分类) equal a direct count of the stored orders after uploads that move orders and their coordinates;
+store.query.location_grid answers alike from them and from the orders, for the map's cells of 500 m and 1 km, by
+district and township, in any scope, of every 一级分类 or one."""
 from __future__ import annotations
 
 import math
@@ -14,7 +15,7 @@ from sqlalchemy import select
 import store.query
 from figures import maps
 from metrics.config import load_scheme
-from store.cubes import LOCATION
+from store.cubes import LOCATION_CUBES
 from store.ingest import ingest_file
 from store.query import location_grid
 from tests.store.helpers import csv_bytes, half_month_start, stored_orders
@@ -45,23 +46,25 @@ def located(engine):
     return engine
 
 
-def test_location_cube_equals_a_direct_count_of_the_orders(located):
+@pytest.mark.parametrize("cube", LOCATION_CUBES, ids=lambda cube: cube.name)
+def test_location_cube_equals_a_direct_count_of_the_orders(located, cube):
     o = stored_orders(located)
     lat, lon = pd.to_numeric(o["lat"]), pd.to_numeric(o["lon"])
-    assert lat.isna().any() and (lat / 0.005 == (lat / 0.005).round()).any()  # missing and on-the-line coordinates
+    cell = LOCATION_CUBES[cube]
+    assert lat.isna().any() and (lat / cell == (lat / cell).round()).any()  # missing and on-the-line coordinates
     days = pd.to_datetime(o["received_day"])
+    places = [k for k in cube.keys if k not in ("lon_cell", "lat_cell")]
     direct = pd.DataFrame({
-        "day": half_month_start(days),
-        "district": o["district"].astype(str), "township": o["township"].astype(str),
-        "lon_cell": [None if math.isnan(x) else math.floor(x / 0.005) for x in lon],
-        "lat_cell": [None if math.isnan(x) else math.floor(x / 0.005) for x in lat],
+        "day": half_month_start(days), **{k: o[k].astype(str) for k in places},
+        "lon_cell": [None if math.isnan(x) else math.floor(x / cell) for x in lon],
+        "lat_cell": [None if math.isnan(x) else math.floor(x / cell) for x in lat],
         "excluded": o["excluded"].astype(bool), "orders": 1})
     with located.connect() as conn:
-        stored = pd.DataFrame(conn.execute(select(LOCATION.table)).mappings().all())
+        stored = pd.DataFrame(conn.execute(select(cube.table)).mappings().all())
     assert (stored["basis"] == "received").all()
-    stored = stored.assign(day=pd.to_datetime(stored["day"]), district=stored["district"].astype(str),
-                           township=stored["township"].astype(str), excluded=stored["excluded"].astype(bool))
-    keys = ["day", "district", "township", "lon_cell", "lat_cell", "excluded"]
+    stored = stored.assign(day=pd.to_datetime(stored["day"]), excluded=stored["excluded"].astype(bool),
+                           **{k: stored[k].astype(str) for k in places})
+    keys = ["day", *places, "lon_cell", "lat_cell", "excluded"]
     expected = direct.astype({"lon_cell": "Int64", "lat_cell": "Int64"}).groupby(keys, dropna=False)["orders"].sum()
     got = stored.astype({"lon_cell": "Int64", "lat_cell": "Int64"}).groupby(keys, dropna=False)["orders"].sum()
     pd.testing.assert_series_equal(got.sort_index(), expected.sort_index(), check_dtype=False, check_index_type=False)
@@ -72,24 +75,39 @@ def _grids(engine, start: date, end: date) -> dict[str, pd.DataFrame]:
     for by in ([], ["district"], ["district", "township"]):
         for cell in (0.005, 0.01):
             for district, township in ((None, None), ("朝阳区", None), ("朝阳区", "建外街道")):
-                grid = location_grid(engine, start, end, by, cell, district, township)
-                out[f"{by} {cell} {district} {township}"] = grid.sort_values([*by, "lon", "lat"], ignore_index=True)
+                for category in (None, "住房"):
+                    grid = location_grid(engine, start, end, by, cell, district, township, category)
+                    out[f"{by} {cell} {district} {township} {category}"] = grid.sort_values([*by, "lon", "lat"],
+                                                                                           ignore_index=True)
     return out
 
 
 @pytest.mark.parametrize("start, end", [(date(2025, 12, 1), date(2025, 12, 31)), (date(2025, 11, 19),
                                                                                   date(2025, 12, 18))])
 def test_location_grid_from_the_cube_equals_the_grid_of_the_orders(located, monkeypatch, start, end):
+    read_from = []
+    original = store.query._location_cells
+    monkeypatch.setattr(store.query, "_location_cells", lambda e, cube, *a: read_from.append(cube.name) or original(e, cube, *a))
     fast = _grids(located, start, end)
+    assert {"location", "location_category"} <= set(read_from)
     scheme = load_scheme()
-    figures = {"heat": maps.heat_cells(located, scheme, "2025-12"),
-               "heat 朝阳区": maps.heat_cells(located, scheme, "2025-12", "朝阳区"),
-               "median": maps.median_locations(located, scheme, "2025-12", "street")}
-    monkeypatch.setattr(store.query, "LOCATION_CELL_DEGREES", 1.0)  # cube cells wider than any asked: orders read
+    asked = {"city": {}, "city 住房": {"category1": "住房"}, "朝阳区": {"district": "朝阳区"},
+             "朝阳区 住房": {"district": "朝阳区", "category1": "住房"}}
+    heat = {name: maps.heat_cells(located, scheme, "2025-12", **a) for name, a in asked.items()}
+    median = maps.median_locations(located, scheme, "2025-12", "street")
+    monkeypatch.setattr(store.query, "LOCATION_CUBES", {})  # no cube: the orders are read
+    read_from.clear()
     direct = _grids(located, start, end)
-    assert direct["[] 0.005 None None"]["orders"].sum() > 100
+    assert not read_from
+    assert direct["[] 0.005 None None None"]["orders"].sum() > 100
+    assert 0 < direct["[] 0.01 None None 住房"]["orders"].sum() < direct["[] 0.01 None None None"]["orders"].sum()
     for name, expected in direct.items():
         pd.testing.assert_frame_equal(fast[name], expected, check_dtype=False, obj=name)
-    pd.testing.assert_frame_equal(figures["heat"], maps.heat_cells(located, scheme, "2025-12"))
-    pd.testing.assert_frame_equal(figures["heat 朝阳区"], maps.heat_cells(located, scheme, "2025-12", "朝阳区"))
-    pd.testing.assert_frame_equal(figures["median"], maps.median_locations(located, scheme, "2025-12", "street"))
+    for name, a in asked.items():
+        pd.testing.assert_frame_equal(_sorted(heat[name]), _sorted(maps.heat_cells(located, scheme, "2025-12", **a)),
+                                      obj=name)
+    pd.testing.assert_frame_equal(median, maps.median_locations(located, scheme, "2025-12", "street"))
+
+
+def _sorted(cells: pd.DataFrame) -> pd.DataFrame:
+    return cells.sort_values(["lon", "lat"], ignore_index=True)
