@@ -1,15 +1,14 @@
-"""高频事项: the phrases of order titles (Chinese word segmentation with jieba), stop words removed, and the
-change of any volume table against the previous period."""
+"""高频事项: the phrases of order titles (Chinese word segmentation with jieba's dictionary and method, by jieba-rs:
+about 5 µs a title where the Python jieba takes 90, and a month's free-text titles are a million), stop words
+removed, and the change of any volume table against the previous period."""
 from __future__ import annotations
 
-import logging
 import re
 from functools import lru_cache
+from importlib.metadata import version
 
-import jieba
 import pandas as pd
-
-jieba.setLogLevel(logging.WARNING)  # its dictionary-loading notice is no message for the user
+import rjieba
 
 # Words that say nothing of the problem: function words, the hotline's own vocabulary, vague verbs.
 _STOP_TEXT = """
@@ -20,14 +19,15 @@ _STOP_TEXT = """
 有关 工作人员 该 此 其 某 附近 周边 存在 出现 进行 造成 导致 影响 不能 无法 不予 一些 这个 那个 哪里 关于
 """
 STOP_WORDS = frozenset(_STOP_TEXT.split())
+SEGMENTER = f"rjieba {version('rjieba')}"  # phrases counted with another segmenter (or version) may differ
 _WORD = re.compile(r"^[\u4e00-\u9fffA-Za-z]{2,}$")  # two or more letters or characters: no numbers, no marks
 
 
 @lru_cache(maxsize=200_000)  # titles repeat (templates, copied complaints): each is segmented once
 def phrase_set(title: str) -> str | None:
-    """The distinct phrases of a title (jieba), stop words, numbers and marks left out, in first-seen order and
+    """The distinct phrases of a title (jieba-rs), stop words, numbers and marks left out, in first-seen order and
     separated by spaces (no phrase holds one); None when none is left."""
-    return " ".join(dict.fromkeys(w for w in jieba.lcut(title) if w not in STOP_WORDS and _WORD.match(w))) or None
+    return " ".join(dict.fromkeys(w for w in rjieba.cut(title) if w not in STOP_WORDS and _WORD.match(w))) or None
 
 
 def phrase_sets(titles: pd.Series) -> pd.Series:

@@ -180,12 +180,13 @@ def _merged_into(conn: Connection, cube: Cube, stage: Table) -> None:
 
 def cube_signature(cube: Cube) -> str:
     """What a cube's table holds: a changed declaration means the table is rebuilt."""
-    return signature(cube.keys, cube.measures, cube.bases, cube.starts, cube.split_key)
+    return signature(cube.keys, cube.measures, cube.bases, cube.starts, cube.split_key, cube.method)
 
 
 def signature(keys: tuple[str, ...], measures: tuple[str, ...], bases: tuple[str, ...], starts: tuple[int, ...] = (),
-              split_key: str | None = None) -> str:
-    return json.dumps([keys, measures, bases, *([starts] if starts else []), *([{"split": split_key}] if split_key else [])],
+              split_key: str | None = None, method: str = "") -> str:
+    return json.dumps([keys, measures, bases, *([starts] if starts else []), *([{"split": split_key}] if split_key else []),
+                       *([{"method": method}] if method else [])],
                       ensure_ascii=False)
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 from sqlalchemy import Boolean, Column, Date, Index, Integer, String, Table, Text
 from sqlalchemy.types import TypeEngine
 
+from metrics.hot import SEGMENTER
 from metrics.rates import COUNT_COLUMNS  # the contract: metrics/ consumes exactly these counts
 from store.locations import CATEGORY_CELL_DEGREES, LOCATION_CELL_DEGREES, located_by
 from store.phrases import phrase_contributions
@@ -54,6 +55,9 @@ class Cube:
     reads: tuple[str, ...]
     # A key whose value lists several, separated by spaces (an order's title phrases): one cell for each.
     split_key: str | None = None
+    # What derived keys are made with, where another version would count differently (a segmenter): part of the
+    # signature, so that a database counted with another is rebuilt, not amended with counts of two kinds.
+    method: str = ""
 
     def __reduce__(self) -> tuple:
         # Sent between processes by name (store.ingest's validation process): table and functions are the receiver's.
@@ -75,7 +79,7 @@ class Cube:
 def declared(name: str, keys: tuple[str, ...], measures: tuple[str, ...] = COUNT_COLUMNS,
              contributions: Contributions | None = None, bases: tuple[str, ...] = tuple(BASES),
              key_types: dict[str, TypeEngine] | None = None, starts: tuple[int, ...] = (),
-             split_key: str | None = None, reads: tuple[str, ...] = ()) -> Cube:
+             split_key: str | None = None, reads: tuple[str, ...] = (), method: str = "") -> Cube:
     """A cube and its table. Keys are order columns unless `key_types` gives a derived key's SQL type; without
     `contributions` the keys are the orders' own columns and the measures the COUNT_COLUMNS, else `reads` names
     the order columns the contributions read."""
@@ -94,7 +98,7 @@ def declared(name: str, keys: tuple[str, ...], measures: tuple[str, ...] = COUNT
     assert list(starts) == sorted(starts) and (not starts or starts[0] == 1), "cells start on the 1st, then in order"
     assert split_key is None or split_key in keys
     return Cube(name, keys, measures, contributions or _counted_by(keys), bases, starts, table,
-                reads or (*keys, "counted"), split_key)
+                reads or (*keys, "counted"), split_key, method)
 
 
 def order_counts(rows: pd.DataFrame) -> pd.DataFrame:
@@ -151,7 +155,8 @@ COUNT_CUBES: tuple[Cube, ...] = (
 )
 # Every cube the store keeps: the COUNT_CUBES and the pages' own.
 PHRASE = declared("phrase", ("district", "phrase"), ("orders",), phrase_contributions, ("received",),
-                  {"phrase": Text()}, HALF_MONTHS, split_key="phrase", reads=("district", "title"))  # 标题高频词 (store.phrases)
+                  {"phrase": Text()}, HALF_MONTHS, split_key="phrase", reads=("district", "title"),
+                  method=SEGMENTER)  # 标题高频词 (store.phrases)
 # 预警: the volume of each township × 一级分类 per half month for periods and per day for weeks (store.analysis.
 # window_orders): 0.007 and 0.08 cells an order in the 2 M month
 SERIES = declared("series", ("district", "township", "category1"), ("orders",), bases=("received",), starts=HALF_MONTHS)

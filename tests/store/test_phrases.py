@@ -3,6 +3,7 @@ and re-uploads that change titles, districts and days, on SQLite and PostgreSQL;
 equal the phrases counted from the titles themselves."""
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pandas as pd
@@ -11,9 +12,11 @@ from sqlalchemy import select
 import store.read
 from figures.alerts import hot_phrases
 from metrics.config import load_scheme
-from metrics.hot import phrase_set
+from metrics.hot import SEGMENTER, phrase_set
 from store import analysis
 from store.cubes import PHRASE
+from store.db import connect
+from store.tables import meta
 from tests.store.helpers import half_month_start, ingest, stored_orders
 
 FIRST = """
@@ -101,3 +104,21 @@ def test_hot_phrases_are_the_phrases_of_the_titles(engine):
                                                              "小区": 1, "又坏了": 1}
     township = hot_phrases(engine, scheme, "2024-03", "朝阳区", "建外街道").set_index("phrase")["orders"].to_dict()
     assert township == {"噪音": 1, "夜间": 1, "施工": 1, "小区": 1, "电梯": 1, "又坏了": 1}
+
+
+def test_phrases_counted_with_another_segmenter_are_counted_again(engine, db_url):
+    ingest(engine, FIRST)
+    with engine.begin() as conn:  # as counted by an earlier segmenter: a phrase this one does not cut, another record
+        conn.execute(PHRASE.table.insert().values(basis="received", day=date(2024, 3, 1), district="朝阳区",
+                                                  phrase="电梯故障", excluded=False, orders=1))
+        recorded = json.loads(conn.execute(select(meta.c.value).where(meta.c.key == "cubes")).scalar_one())
+        recorded["phrase"] = recorded["phrase"].replace(SEGMENTER, "jieba 0.42.1")
+        conn.execute(meta.update().where(meta.c.key == "cubes").values(value=json.dumps(recorded, ensure_ascii=False)))
+    engine.dispose()
+    again = connect(db_url)
+    _same(_cube(again), _direct(again))
+    assert "电梯故障" not in set(_cube(again)["phrase"])
+    with again.connect() as conn:
+        recorded = json.loads(conn.execute(select(meta.c.value).where(meta.c.key == "cubes")).scalar_one())
+    assert SEGMENTER in recorded["phrase"] and SEGMENTER.startswith("rjieba ")
+    again.dispose()
