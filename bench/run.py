@@ -1,6 +1,6 @@
 """City scale (issue 5): ingest N synthetic orders, then time what the pages ask of them.
 
-    python bench/run.py --orders N [--db URL] [--csv PATH] [--keep]
+    python bench/run.py --orders N [--db URL] [--csv PATH] [--keep] [--free-titles]
 
 Prints one JSON object. Each measurement runs in a child process of its own, so a peak RSS is that
 step's alone (the child's VmHWM: the high-water mark of its own memory). Steps:
@@ -20,8 +20,10 @@ step's alone (the child's VmHWM: the high-water mark of its own memory). Steps:
               (bench/pages.py --cold), as after a restart: the ranking page from the disk
 The CSV (store.demo.demo_order_chunks) holds the orders of ceil(N / 2,000,000) months, at most 12: Beijing
 takes 1–2 million a month and an evaluator loads a month at a time, so a million orders are one month and
-24 million a year. It goes to /tmp/bench unless --csv says otherwise and is kept for the next run; the
-databases are removed unless --keep.
+24 million a year. Its titles are the demo's templates (a few hundred distinct), or with --free-titles, as
+callers' own words are, nearly all distinct: place, building and the issue from the content, as in
+"建设村12号楼物业公司收费标准不透明" (each distinct title is segmented into phrases at ingestion). It goes to
+/tmp/bench unless --csv says otherwise and is kept for the next run; the databases are removed unless --keep.
 """
 from __future__ import annotations
 
@@ -40,6 +42,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -54,6 +58,7 @@ def main() -> None:
     parser.add_argument("--db", help="SQLAlchemy URL of a database to fill (emptied first); default a SQLite file")
     parser.add_argument("--csv", type=Path)
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
+    parser.add_argument("--free-titles", action="store_true", help="titles nearly all distinct, as free text is")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -62,9 +67,10 @@ def main() -> None:
     load_before = os.getloadavg()
     WORK.mkdir(parents=True, exist_ok=True)
     months = months_of(args.orders)
-    csv = args.csv or WORK / f"orders_{args.orders}_{months}m.csv"
+    titles = "free" if args.free_titles else "templated"
+    csv = args.csv or WORK / f"orders_{args.orders}_{months}m{'_free' if args.free_titles else ''}.csv"
     if not csv.exists():
-        child("csv", str(args.orders), str(months), str(csv))
+        child("csv", str(args.orders), str(months), str(csv), titles)
     url = args.db or f"sqlite:///{WORK / f'bench_{args.orders}.sqlite'}"
     floor_url = _floor_url(url)
     for target in (url, floor_url):
@@ -77,7 +83,8 @@ def main() -> None:
     page_cold = child("page_cold", url) if url.startswith("sqlite") else None
     floor = floor_read["seconds"] + floor_write["seconds"]
     print(json.dumps({
-        "orders": args.orders, "months": months, "engine": url.split(":")[0], "csv_bytes": csv.stat().st_size,
+        "orders": args.orders, "months": months, "titles": titles, "engine": url.split(":")[0],
+        "csv_bytes": csv.stat().st_size,
         "load_average_before": load_before, "load_average_after": os.getloadavg(),
         "ingest": ingest, "floor_read": floor_read, "floor_write": floor_write,
         "ingest_over_floor": round(ingest["seconds"] / floor, 2),
@@ -95,16 +102,27 @@ def months_of(orders: int) -> int:
     return min(12, max(1, math.ceil(orders / _ORDERS_A_MONTH)))
 
 
-def _written_csv(n: str, months: str, path: str) -> dict:
+def _written_csv(n: str, months: str, path: str, titles: str) -> dict:
     """The demo city's export, n orders over the year's last `months` months, written chunk by chunk as a
-    Beijing export looks (unquoted)."""
+    Beijing export looks (unquoted); titles "templated" or "free"."""
     from store.demo import demo_order_chunks
 
     start = time.perf_counter()
+    rng = np.random.default_rng(12345)
     with pacsv.CSVWriter(path, _csv_schema(), write_options=pacsv.WriteOptions(quoting_style="none")) as writer:
         for frame in demo_order_chunks(int(n), months=int(months)):
+            if titles == "free":
+                frame = frame.assign(标题=_free_titles(frame, rng))
             writer.write_table(pa.Table.from_pandas(frame, schema=_csv_schema(), preserve_index=False))
     return {"seconds": round(time.perf_counter() - start, 2)}
+
+
+def _free_titles(frame: pd.DataFrame, rng: np.random.Generator) -> pd.Series:
+    """Titles in callers' own words, nearly all distinct: the village or community, a building, and the issue
+    the content states (after its "：")."""
+    issue = frame["主要内容"].str.extract(r"：([^，。]+)", expand=False).fillna(frame["标题"])
+    building = pd.Series(rng.integers(1, 61, len(frame)), index=frame.index).astype(str)
+    return frame["村/社区"] + building + "号楼" + issue
 
 
 def _csv_schema() -> pa.Schema:
