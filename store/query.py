@@ -187,7 +187,7 @@ def location_grid(engine: Engine, start: date, end: date, by: list[str], cell_de
     for cube, cube_degrees in LOCATION_CUBES.items():
         step = round(cell_degrees / cube_degrees)
         if needed <= set(cube.keys) and step >= 1 and step * cube_degrees == cell_degrees and cube.holds(start, end):
-            return _location_cells(engine, cube, start, end, by, step * cube_degrees, step, scope)
+            return _location_cells(engine, cube, start, end, by, cell_degrees, step, scope)
     keys = [orders.c[k] for k in by]
     lon_cell = func.floor(orders.c.lon / cell_degrees).label("lon_cell")
     lat_cell = func.floor(orders.c.lat / cell_degrees).label("lat_cell")
