@@ -324,3 +324,16 @@ def test_each_cube_reads_only_the_columns_it_declares(engine):
     for cube in store.cubes.CUBES:
         pd.testing.assert_frame_equal(cube.contributions(rows[list(cube.reads)].copy()), cube.contributions(rows),
                                       obj=cube.name)
+
+
+def test_a_ranking_period_is_summed_from_the_half_month_cubes(engine, monkeypatch):
+    ingest_file(engine, csv_bytes(_file(random.Random(8), [f"R{i}" for i in range(12)])), "0.csv", now=NOW)
+    read_from = []
+    original = store.query.counts_from_cube
+    monkeypatch.setattr(store.query, "counts_from_cube", lambda cube, *a: read_from.append(cube.name) or original(cube, *a))
+    month, cycle, days = (date(2024, 3, 1), date(2024, 3, 31)), (date(2024, 2, 19), date(2024, 3, 18)), (
+        date(2024, 3, 2), date(2024, 3, 31))
+    for by, half, day in ((["district", "township"], "place_half", "place"), (["handler_type", "handler"], "unit_half", "unit")):
+        read_from.clear()
+        period_counts(engine, by, [month, cycle, days])
+        assert read_from == [half, half, day], by  # 3/2–3/31 is not whole half months: the day cube
