@@ -72,8 +72,8 @@ class CubeChanges:
     """What an upload changes in the cubes: per (cube, basis) the signed sums per cell. A cube's changes are
     summed again once they pile up (chunks of one half month share their cells); the largest go to the cube's
     staging table when all together pass _PENDING_CELLS (a month of 1 M orders has more: its largest are
-    staged). `applied` writes a cube's changes still all in memory straight into the days it holds no rows of (a new month's), and
-    merges the rest from the staging tables."""
+    staged). `applied` writes a cube's changes still all in memory straight into the days it holds no rows of
+    (a new month's), and merges the rest from the staging tables."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
