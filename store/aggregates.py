@@ -39,7 +39,9 @@ from store import bulk
 from store.cubes import BASES, COUNT_BITS, CUBES, Cube, counted_bits, order_counts
 from store.tables import ORDER_COLUMNS, orders
 
-_PENDING_CELLS = 600_000  # cells of changes held before the largest go to their staging table: ~250 MB as pandas
+# Bytes of changes held before the largest cube's go to its staging table. Bytes, not cells: a timeliness cell holds
+# ~400 counts (3 KB), another ~400 bytes, and a year in one file piles up the timeliness cells of every half month.
+_PENDING_BYTES = 200 * 2**20
 # holds them, and copied when summed again. 1.2 M kept a 1 M month in memory (76 s instead of 84 s) but took a year
 # in one file to 2.0 GB (bench/RESULTS.md, late evening).
 _SUM_AGAIN_ROWS = 100_000  # a cube's pending changes are summed per cell again past this (and past twice the last sum)
@@ -71,7 +73,7 @@ def _split(changes: pd.DataFrame, key: str) -> pd.DataFrame:
 class CubeChanges:
     """What an upload changes in the cubes: per (cube, basis) the signed sums per cell. A cube's changes are
     summed again once they pile up (chunks of one half month share their cells); the largest go to the cube's
-    staging table when all together pass _PENDING_CELLS (a month of 1 M orders has more: its largest are
+    staging table when all together pass _PENDING_BYTES (a month of 1 M orders has more: its largest are
     staged). `applied` writes a cube's changes still all in memory straight into the days it holds no rows of
     (a new month's), and merges the rest from the staging tables."""
 
@@ -79,6 +81,7 @@ class CubeChanges:
         self.conn = conn
         self.pending: dict[tuple[Cube, str], list[pd.DataFrame]] = {}
         self.summed_rows: dict[tuple[Cube, str], int] = {}  # rows of each cube's changes when last summed
+        self.held_bytes: dict[tuple[Cube, str], int] = {}  # bytes of each cube's pending changes
         self.staged: dict[Cube, Table] = {}
 
     def add(self, cells: Cells, sign: int) -> None:
@@ -88,10 +91,11 @@ class CubeChanges:
                 frame = pd.concat([frame.drop(columns=list(cube.measures)), -frame[list(cube.measures)]], axis=1)
             frames = self.pending.setdefault((cube, basis), [])
             frames.append(frame)
+            self.held_bytes[cube, basis] = self.held_bytes.get((cube, basis), 0) + _bytes(frame)
             if sum(len(f) for f in frames) > max(_SUM_AGAIN_ROWS, 2 * self.summed_rows.get((cube, basis), 0)):
                 self._summed_again(cube, basis)
-        while self._pending_cells() > _PENDING_CELLS:  # the largest summed again, staged if it was already
-            cube, basis = max(self.pending, key=lambda key: sum(len(f) for f in self.pending[key]))
+        while sum(self.held_bytes.values()) > _PENDING_BYTES:  # the largest summed again, staged if it was already
+            cube, basis = max(self.held_bytes, key=self.held_bytes.__getitem__)
             if len(self.pending[cube, basis]) > 1:
                 self._summed_again(cube, basis)
             else:
@@ -112,18 +116,17 @@ class CubeChanges:
             self.conn.execute(DropTable(stage))
         self.staged.clear()
 
-    def _pending_cells(self) -> int:
-        return sum(len(f) for frames in self.pending.values() for f in frames)
-
     def _summed_again(self, cube: Cube, basis: str) -> None:
         frames = self.pending[cube, basis]
         frames[:] = [_summed(cube, pd.concat(frames, ignore_index=True))]
         self.summed_rows[cube, basis] = len(frames[0])
+        self.held_bytes[cube, basis] = _bytes(frames[0])
 
     def _taken(self, cube: Cube, bases: list[str]) -> pd.DataFrame:
         """The cube's pending changes of these bases summed per cell, with their basis, and no longer pending."""
         for basis in bases:
             self.summed_rows.pop((cube, basis), None)
+            self.held_bytes.pop((cube, basis), None)
         return pd.concat([_summed(cube, pd.concat(self.pending.pop((cube, basis)), ignore_index=True)).assign(basis=basis)
                           for basis in bases], ignore_index=True)
 
@@ -133,6 +136,11 @@ class CubeChanges:
             self.conn.execute(DropTable(self.staged[cube], if_exists=True))  # left by a failed upload on this connection
             self.conn.execute(CreateTable(self.staged[cube]))
         bulk.inserted(self.conn, self.staged[cube], changes)
+
+
+def _bytes(frame: pd.DataFrame) -> int:
+    """The memory a frame of changes holds (its keys' strings counted as pointers: they are shared)."""
+    return int(frame.memory_usage(index=False).sum())
 
 
 def _summed(cube: Cube, changes: pd.DataFrame) -> pd.DataFrame:

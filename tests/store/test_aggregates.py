@@ -133,10 +133,10 @@ def assert_counts_agree(engine) -> None:
 
 # Changes held until the end of each upload (written straight into days a cube has no rows of, merged into the
 # others), or reaching the staging tables during the upload too, summed again before they do.
-@pytest.mark.parametrize("seed, pending_cells", [(1, 10), (2, 1_000_000)])
-def test_counts_tables_follow_any_sequence_of_uploads(engine, monkeypatch, seed, pending_cells):
+@pytest.mark.parametrize("seed, pending_bytes", [(1, 1_000), (2, 10**9)])
+def test_counts_tables_follow_any_sequence_of_uploads(engine, monkeypatch, seed, pending_bytes):
     monkeypatch.setattr(store.read, "CHUNK_BYTES", 200)  # a few rows a chunk: an upload's days span chunks
-    monkeypatch.setattr(store.aggregates, "_PENDING_CELLS", pending_cells)
+    monkeypatch.setattr(store.aggregates, "_PENDING_BYTES", pending_bytes)
     monkeypatch.setattr(store.aggregates, "_SUM_AGAIN_ROWS", 3)
     rng = random.Random(seed)
     pool = [f"R{i}" for i in range(14)]
