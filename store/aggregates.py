@@ -41,9 +41,7 @@ from store.tables import ORDER_COLUMNS, orders
 
 # Bytes of changes held before the largest cube's go to its staging table. Bytes, not cells: a timeliness cell holds
 # ~400 counts (3 KB), another ~400 bytes, and a year in one file piles up the timeliness cells of every half month.
-_PENDING_BYTES = 200 * 2**20
-# holds them, and copied when summed again. 1.2 M kept a 1 M month in memory (76 s instead of 84 s) but took a year
-# in one file to 2.0 GB (bench/RESULTS.md, late evening).
+_PENDING_BYTES = 200 * 2**20  # counting cells (600,000) took a year in one file to 1.8 GB (bench/RESULTS.md)
 _SUM_AGAIN_ROWS = 100_000  # a cube's pending changes are summed per cell again past this (and past twice the last sum)
 _REBUILD_ROWS = 100_000
 
