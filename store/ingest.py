@@ -30,6 +30,7 @@ from store.cubes import counted_bits, order_counts
 from store.db import active_profile, one_upload_at_a_time
 from store.fields import DEFAULTED, FIELDS
 from store.mapping import Mapping, load_mapping, resolve
+from store.memory import freed_memory_returned, large_blocks_unmapped_when_freed
 from store.paths import ROOT
 from store.privacy import hash_key, masked_text, phone_hashes
 from store.profile import CityProfile
@@ -168,6 +169,7 @@ def _loaded(engine: Engine, file_name: str, digest: str, reading: Reading, mappi
             user: str) -> IngestResult:
     profile = active_profile(engine)
     tally = _Tally()
+    large_blocks_unmapped_when_freed()
     with engine.begin() as conn:
         one_upload_at_a_time(conn)
         if conn.dialect.name == "postgresql" and (meanwhile := _upload_of(engine, digest)) is not None:
@@ -182,6 +184,7 @@ def _loaded(engine: Engine, file_name: str, digest: str, reading: Reading, mappi
             tally.inserted += inserted
             tally.updated += updated
             quarantined(conn, upload_id, checked.problems, checked.records)
+            freed_memory_returned()
 
         _checked_chunks(reading, mapping, profile, now, tally, written)
         _check_rows_read(tally)
@@ -315,8 +318,10 @@ def validated_into(out: BinaryIO, csv: CsvFile, mapping: Mapping, profile: CityP
     """The validation process (store.ingest_worker): each checked chunk sent to `out`, then None, or the error
     that stopped it."""
     try:
+        large_blocks_unmapped_when_freed()
         for checked in _validated(csv.chunks(), mapping, profile, now, with_cells):
             _sent(out, checked)
+            freed_memory_returned()
         _sent(out, None)
     except Exception as error:  # noqa: BLE001 - handed to the consumer, which raises it
         _sent(out, error)
