@@ -63,29 +63,39 @@ def _peer_groups(units: pd.DataFrame, level: str, scheme: Scheme) -> pd.Series:
     return kinds.map(scheme.peer_group_of).astype("str")
 
 
-def _scored_units(counts: pd.DataFrame, scheme: Scheme, level: str, units: pd.DataFrame | None) -> pd.DataFrame:
-    """Counts, rates, score, status and rank of every unit in one period's counts."""
+def _ranked_units(counts: pd.DataFrame, scheme: Scheme, level: str, units: pd.DataFrame | None) -> pd.DataFrame:
+    """Every unit of the level with its counts, rates, score, status and rank in one period's counts: all that
+    the period before is needed for (环比)."""
     keys = LEVELS[level]
     table = _unit_list(counts, level, units).reset_index(drop=True)
     table.insert(0, "peer_group", _peer_groups(table, level, scheme))
     table.insert(1, "unit", table[keys[-1]].astype("str").fillna(UNNAMED))
-
-    def totals(basis: str) -> pd.DataFrame:
-        summed = table[keys].merge(total_counts(on_basis(counts, scheme, basis), keys), on=keys, how="left")
-        return summed[list(COUNT_COLUMNS)].fillna(0).astype("int64")
-
-    assessed, everything = totals("assessed"), totals("all")
-    all_rates = three_rates(everything, scheme)
-    table = pd.concat([
-        table, assessed, three_rates(assessed, scheme),
-        everything[["orders", "callbacks"]].add_prefix("all_"),
-        all_rates[[f"{r}_rate" for r in RATES]].add_prefix("all_"),
-    ], axis=1)
+    assessed = _unit_totals(table[keys], counts, scheme, "assessed")
+    table = pd.concat([table, assessed, three_rates(assessed, scheme)], axis=1)
     table["score"] = composite_score(table, scheme)
-    table = pd.concat([table, score_interval(table, scheme)], axis=1)
     table.insert(2, "status", unit_status(table["callbacks"], table["score"], scheme))
     table["rank"] = peer_group_ranks(table)
+    return table
+
+
+def _scored_units(counts: pd.DataFrame, scheme: Scheme, level: str, units: pd.DataFrame | None) -> pd.DataFrame:
+    """The ranked units with their 全口径 counts and rates, score interval and statistical ties."""
+    ranked = _ranked_units(counts, scheme, level, units)
+    everything = _unit_totals(ranked[LEVELS[level]], counts, scheme, "all")
+    all_rates = three_rates(everything, scheme)[[f"{r}_rate" for r in RATES]]
+    at_score = ranked.columns.get_loc("score")
+    table = pd.concat([
+        ranked.iloc[:, :at_score], everything[["orders", "callbacks"]].add_prefix("all_"),
+        all_rates.add_prefix("all_"), ranked[["score"]], score_interval(ranked, scheme), ranked[["rank"]],
+    ], axis=1)
     return pd.concat([table, statistical_ties(table)], axis=1)
+
+
+def _unit_totals(units: pd.DataFrame, counts: pd.DataFrame, scheme: Scheme, basis: str) -> pd.DataFrame:
+    """COUNT_COLUMNS of each unit (the keys in `units`, in their order) on a basis; 0 without orders."""
+    summed = units.merge(total_counts(on_basis(counts, scheme, basis), list(units.columns)), on=list(units.columns),
+                         how="left")
+    return summed[list(COUNT_COLUMNS)].fillna(0).astype("int64")
 
 
 def ranking_table(counts: pd.DataFrame, scheme: Scheme, period: str, level: str,
@@ -103,7 +113,7 @@ def ranking_table(counts: pd.DataFrame, scheme: Scheme, period: str, level: str,
     keys = LEVELS[level]
     table = _scored_units(in_period(counts, period, scheme), scheme, level, units)
     before = previous_counts if previous_counts is not None else counts
-    previous = _scored_units(in_period(before, previous_period(period), scheme), scheme, level, units)
+    previous = _ranked_units(in_period(before, previous_period(period), scheme), scheme, level, units)
     table = pd.concat([table, rank_change(table, previous, keys)], axis=1)
     table["honour"] = honour_roll(table, scheme)
     table = table.assign(period=period, scheme=scheme.name, scheme_hash=scheme.content_hash)
