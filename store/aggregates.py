@@ -40,9 +40,9 @@ from store.cubes import BASES, COUNT_BITS, CUBES, Cube, counted_bits, order_coun
 from store.tables import ORDER_COLUMNS, orders
 
 # Bytes of changes held before the largest cube's go to its staging table. Bytes, not cells: a timeliness cell holds
-# ~400 counts (3 KB), another ~400 bytes, and a year in one file piles up the timeliness cells of every half month.
-# 120 MiB, not 200: with store.memory, 12 M orders over a year peaked at 724 MB, not 941, for 8 % more time.
-_PENDING_BYTES = 120 * 2**20  # counting cells (600,000) took a year in one file to 1.8 GB (bench/RESULTS.md)
+# ~400 counts (3 KB), another ~400 bytes (a cap of 600,000 cells took a year in one file to 1.8 GB). 120 MiB, not
+# 200: with store.memory, 12 M orders over a year peaked at 724 MB, not 941, for 8 % more time (bench/RESULTS.md).
+_PENDING_BYTES = 120 * 2**20
 _SUM_AGAIN_ROWS = 100_000  # a cube's pending changes are summed per cell again past this (and past twice the last sum)
 _REBUILD_ROWS = 100_000
 
