@@ -83,7 +83,7 @@ def _scored_units(counts: pd.DataFrame, scheme: Scheme, level: str, units: pd.Da
     ranked = _ranked_units(counts, scheme, level, units)
     everything = _unit_totals(ranked[LEVELS[level]], counts, scheme, "all")
     all_rates = three_rates(everything, scheme)[[f"{r}_rate" for r in RATES]]
-    at_score = ranked.columns.get_loc("score")
+    at_score = ranked.columns.get_loc("score")  # the 全口径 columns before the score, as the exports show them
     table = pd.concat([
         ranked.iloc[:, :at_score], everything[["orders", "callbacks"]].add_prefix("all_"),
         all_rates.add_prefix("all_"), ranked[["score"]], score_interval(ranked, scheme), ranked[["rank"]],

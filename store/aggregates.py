@@ -138,7 +138,7 @@ class CubeChanges:
 
 
 def _bytes(frame: pd.DataFrame) -> int:
-    """The memory a frame of changes holds (its keys' strings counted as pointers: they are shared)."""
+    """The memory a frame of changes holds (its keys are Arrow strings, whose buffers this counts whole)."""
     return int(frame.memory_usage(index=False).sum())
 
 
