@@ -12,8 +12,9 @@ step's alone (the child's VmHWM: the high-water mark of its own memory). Steps:
               the rows fetched from the ingested database untimed
   queries     the township ranking of the latest complete period (figures.overview.ranking, "street"), the
               district one, and the district map's data (figures.maps.choropleth of 综合得分), each cold
-              (first call in a fresh process) and warm (median of 5); and the same township ranking counted
-              naively: one GROUP BY over the orders table
+              (first call in a fresh process) and warm (median of 5); the city's 重复诉求 per unit (30-day
+              window; first call, then median of 3); and the same township ranking counted naively: one GROUP BY
+              over the orders table
   page        pages/rankings.py under streamlit's AppTest, opened from the running app with no figure cached
               (bench/pages.py), first and second run
   page_cold   the same first run with the SQLite database's files dropped from the page cache just before
@@ -273,9 +274,20 @@ def _queries(url: str) -> dict:
         out[f"{name}_cold_seconds"] = _seconds(figure)
         out[f"{name}_warm_seconds"] = statistics.median(_seconds(figure) for _ in range(5))
     out["street_units"] = len(ranking(engine, scheme, period, "street"))
+    repeats = partial(_repeats_afresh, engine, scheme, period)
+    out["repeats_city_cold_seconds"] = _seconds(repeats)
+    out["repeats_city_warm_seconds"] = statistics.median(_seconds(repeats) for _ in range(3))
     store.query.COUNT_CUBES = ()  # no counts tables: the same ranking counted from the orders themselves
     out["naive_street_seconds"] = _seconds(partial(ranking, engine, scheme, period, "street"))
     return out
+
+
+def _repeats_afresh(engine, scheme, period: str) -> None:
+    """The city's 重复诉求 per unit (30 days), its candidates read again (the figure keeps the last two)."""
+    from figures import alerts
+
+    alerts._period_repeats.cache_clear()
+    alerts.repeat_units(engine, scheme, period)
 
 
 def _seconds(work) -> float:

@@ -42,8 +42,11 @@ def missing_history(first_day: date, scheme: Scheme, period: str | None = None, 
     return (f"历史数据不足：预警以此前 {baseline}为基线，需要 {needed:%Y-%m-%d} 起的工单，现有数据从 "
             f"{first_day:%Y-%m-%d} 开始。请先上传更早的数据。")
 PROBLEM_MONTHS = 12  # the periods a 每月一题 problem is followed over
-# Orders a figure reads one by one (repeat callers, keywords) in a few seconds; the page asks before reading more.
+# Orders a figure reads one by one (keywords) in a few seconds; the page asks before reading more.
 READ_AT_ONCE = 300_000
+# Orders in the window of the repeat figures it finds in a few seconds (their repeat keys are read from the day index,
+# only the possible repeats' orders: ~3 s for the city's million, bench/RESULTS.md); the page asks before more.
+REPEAT_WINDOW_AT_ONCE = 1_000_000
 
 
 def alert_periods(period: str, baseline: int) -> list[str]:

@@ -8,6 +8,15 @@ import pandas as pd
 REPEAT_KEYS = ["phone_hash", "category1", "category2", "township"]
 
 
+def repeat_keys(rows: pd.DataFrame) -> pd.Series:
+    """Each order's REPEAT_KEYS as one 64-bit fingerprint (missing without a caller), the same whatever dtypes the
+    rows come in: orders that may repeat one another share it, so the database finds them through an index instead
+    of grouping four texts (orders.repeat_key). A rare collision only adds orders that repeat_orders then tells apart."""
+    values = pd.DataFrame({k: rows[k].astype(object).where(rows[k].notna(), None) for k in REPEAT_KEYS})
+    fingerprints = pd.util.hash_pandas_object(values, index=False).to_numpy().view("int64")
+    return pd.Series(fingerprints, index=rows.index, dtype="Int64").where(rows["phone_hash"].notna())
+
+
 def repeat_orders(candidates: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, window_days: int) -> pd.DataFrame:
     """The repeats received from start to end (days, inclusive) among candidate orders (REPEAT_KEYS,
     received_at and the unit's columns), each with `gap_days` since the caller's previous order."""

@@ -7,7 +7,15 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from figures.alerts import PROBLEM_MONTHS, READ_AT_ONCE, WEEK_BASELINE, alert_periods, missing_history, week_labels
+from figures.alerts import (
+    PROBLEM_MONTHS,
+    READ_AT_ONCE,
+    REPEAT_WINDOW_AT_ONCE,
+    WEEK_BASELINE,
+    alert_periods,
+    missing_history,
+    week_labels,
+)
 from metrics.alerts import AlertSettings
 from report.daily import bulletin_text, bulletin_workbook
 from store import analysis
@@ -224,11 +232,12 @@ with repeats:
                              help="同一来电号码（以带密钥的哈希识别）在同一街乡镇就同一类别在此天数内再次来电，记为重复诉求")
     compared = data.figure("alerts.orders_read", filters.scheme, period=filters.period, days_before=int(window),
                            **where)
-    if compared <= READ_AT_ONCE or st.toggle(f"计算重复诉求（逐单比对本期及此前 {int(window)} 天的 {compared:,} 条工单）",
-                                        key="repeat_go", help="工单很多时需要数十秒，故在打开此开关后才计算"):
+    if compared <= REPEAT_WINDOW_AT_ONCE or st.toggle(
+            f"计算重复诉求（比对本期及此前 {int(window)} 天的 {compared:,} 条工单）", key="repeat_go",
+            help="每百万条工单约需 3 秒，故工单很多时在打开此开关后才计算"):
         _repeat_tables(int(window))
     else:
-        st.info(f"重复诉求要逐单比对 {compared:,} 条工单的来电号码哈希，需要较长时间：请打开上方开关后计算。")
+        st.info(f"重复诉求要比对 {compared:,} 条工单的来电号码哈希，需要较长时间：请打开上方开关后计算。")
 
 with quiet:
     quiet_units = data.figure("alerts.quiet", filters.scheme, period=filters.period, district=filters.district)

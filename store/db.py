@@ -4,17 +4,20 @@ from __future__ import annotations
 import json
 import os
 
-from sqlalchemy import Connection, Engine, create_engine, delete, event, select, update
+import pandas as pd
+from sqlalchemy import Connection, Engine, bindparam, create_engine, delete, event, select, update
 
 from metrics.rates import COUNT_COLUMNS
+from metrics.repeats import REPEAT_KEYS, repeat_keys
 from store.aggregates import cube_signature, rebuilt, signature
 from store.cubes import BASES, CUBES
 from store.paths import LOCAL_DIR
 from store.profile import CityProfile, load_profile
-from store.tables import SCHEMA_VERSION, meta, metadata
+from store.tables import SCHEMA_VERSION, meta, metadata, orders
 
 DEFAULT_PROFILE = "beijing"
 _UPLOAD_LOCK = 12345  # the advisory lock key of uploads on PostgreSQL
+_UPGRADE_ROWS = 100_000  # orders read at a time when an upgrade works something out for each
 
 
 def database_url(url: str | None = None) -> str:
@@ -44,7 +47,6 @@ def connect(url: str | None = None, profile: str | None = None) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
     with engine.begin() as conn:
         metadata.create_all(conn)
-        _with_new_indexes(conn)
         rows = dict(conn.execute(select(meta.c.key, meta.c.value)).all())
         if not rows:
             conn.execute(meta.insert(), [
@@ -54,7 +56,8 @@ def connect(url: str | None = None, profile: str | None = None) -> Engine:
         elif int(rows["schema_version"]) > SCHEMA_VERSION:
             raise RuntimeError(f"数据库结构版本 {rows['schema_version']} 高于本程序支持的 {SCHEMA_VERSION}，请升级程序。")
         elif int(rows["schema_version"]) < SCHEMA_VERSION:
-            _upgraded(conn)
+            _upgraded(conn, int(rows["schema_version"]))
+        _with_new_indexes(conn)  # after the upgrade, which adds the columns they index
         _with_cubes_built(conn, rows.get("cubes"))
     return engine
 
@@ -66,13 +69,34 @@ def _with_new_indexes(conn: Connection) -> None:
             index.create(conn, checkfirst=True)
 
 
-def _upgraded(conn: Connection) -> None:
-    """Schema 1 -> 2: the orders' count flags and the counts tables (created just now) filled from the orders;
-    the index by handler goes, as the counts tables answer those queries."""
-    conn.exec_driver_sql("ALTER TABLE orders ADD COLUMN counted SMALLINT NOT NULL DEFAULT 0")
-    conn.exec_driver_sql("DROP INDEX IF EXISTS ix_orders_handler")
-    rebuilt(conn, CUBES, recount_bits=True)
+def _upgraded(conn: Connection, version: int) -> None:
+    """An older database brought to SCHEMA_VERSION. 1 -> 2: the orders' count flags and the counts tables (created
+    just now) filled from the orders; the index by handler goes, as the counts tables answer those queries.
+    2 -> 3: each order's repeat key, from its stored caller hash, categories and township; the day index is made
+    again with it (ix_orders_day_place)."""
+    if version < 2:
+        conn.exec_driver_sql("ALTER TABLE orders ADD COLUMN counted SMALLINT NOT NULL DEFAULT 0")
+        conn.exec_driver_sql("DROP INDEX IF EXISTS ix_orders_handler")
+    if version < 3:
+        conn.exec_driver_sql("ALTER TABLE orders ADD COLUMN repeat_key BIGINT")
+        conn.exec_driver_sql("DROP INDEX IF EXISTS ix_orders_day_unit")
+        _with_repeat_keys(conn)
+    if version < 2:
+        rebuilt(conn, CUBES, recount_bits=True)
     conn.execute(update(meta).where(meta.c.key == "schema_version").values(value=str(SCHEMA_VERSION)))
+
+
+def _with_repeat_keys(conn: Connection) -> None:
+    """orders.repeat_key worked out for the stored orders with a caller, a page of them at a time."""
+    columns = ["order_id", *REPEAT_KEYS]
+    last = ""
+    while page := conn.execute(select(*(orders.c[c] for c in columns))
+                               .where(orders.c.order_id > last, orders.c.phone_hash.is_not(None))
+                               .order_by(orders.c.order_id).limit(_UPGRADE_ROWS)).all():
+        rows = pd.DataFrame(page, columns=columns)
+        conn.execute(update(orders).where(orders.c.order_id == bindparam("id")).values(repeat_key=bindparam("key")),
+                     [{"id": i, "key": int(k)} for i, k in zip(rows["order_id"], repeat_keys(rows))])
+        last = rows["order_id"].iloc[-1]
 
 
 # The counts tables of a database from before meta "cubes" recorded them (schema 2 until 2026-11-21).

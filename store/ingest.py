@@ -24,6 +24,7 @@ from typing import BinaryIO, Self
 import pandas as pd
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
+from metrics.repeats import repeat_keys
 from store import audit, bulk
 from store.aggregates import Cells, CubeChanges, cells_of
 from store.cubes import counted_bits, order_counts
@@ -45,7 +46,8 @@ PROCESS_FROM_BYTES = 64 << 20
 _PIPE_BYTES = 1 << 20
 _MASKED = [f.name for f in FIELDS if f.masked]
 # Values a later file may leave blank without erasing what an earlier one said (callbacks arrive late).
-_MERGED = [c for c in ORDER_COLUMNS if c not in ("order_id", "row_hash", "upload_id", "received_day", "counted")
+_MERGED = [c for c in ORDER_COLUMNS
+           if c not in ("order_id", "row_hash", "upload_id", "received_day", "counted", "repeat_key")
            and not c.startswith("given_")]
 
 
@@ -381,6 +383,7 @@ def _stored_rows(checked: pd.DataFrame, raw: pd.DataFrame, mapping: Mapping) -> 
     phone, name = mapping.personal.get("caller_phone"), mapping.personal.get("caller_name")
     rows["phone_hash"] = phone_hashes(personal[phone], hash_key()) if phone else pd.Series(pd.NA, index=rows.index,
                                                                                           dtype="string")
+    rows["repeat_key"] = repeat_keys(rows)
     names = personal[name] if name else None
     for column in _MASKED:
         rows[column] = masked_text(rows[column], names)
@@ -415,6 +418,7 @@ def _merged(conn: Connection, rows: pd.DataFrame, cells: Cells, changes: CubeCha
         conn.execute(delete(orders).where(bulk.among(conn, orders.c.order_id, later.index.tolist())))
     merged = _merged_rows(before, later)
     merged["counted"] = counted_bits(order_counts(merged))
+    merged["repeat_key"] = repeat_keys(merged)  # a later file may name the category or township
     written = pd.concat([rows[new], merged], ignore_index=True)
     bulk.inserted(conn, orders, written[list(ORDER_COLUMNS)])
     if not before.empty:

@@ -21,7 +21,7 @@ from sqlalchemy import (
 
 from store.fields import DEFAULTED, FIELDS, Kind
 
-SCHEMA_VERSION = 2  # 2: orders.counted and the counts_* tables
+SCHEMA_VERSION = 3  # 2: orders.counted and the counts_* tables; 3: orders.repeat_key, ix_orders_day_place
 
 metadata = MetaData()
 
@@ -45,6 +45,7 @@ def _derived_columns() -> list[Column]:
         Column("received_day", Date, nullable=False, comment="受理日期：按日聚合与考核周期划分"),
         Column("closed_day", Date, comment="办结日期：按办结时间划分考核周期时使用"),
         Column("phone_hash", String(64), comment="来电号码的带密钥哈希（重复诉求分析），不可还原"),
+        Column("repeat_key", BigInteger, comment="重复诉求键：来电号码哈希、一级/二级分类与街乡镇的指纹；无来电号码时为空"),
         Column("row_hash", BigInteger, nullable=False, comment="行内容指纹：识别重复上传"),
         Column("counted", SmallInteger, nullable=False, comment="本单计入哪些计数（位：见 store.cubes.COUNT_BITS）"),
         Column("upload_id", Integer, ForeignKey("uploads.id"), nullable=False, comment="最近一次写入本行的上传"),
@@ -78,7 +79,8 @@ uploads = Table(
 )
 
 orders = Table("orders", metadata, *_order_columns(), *_derived_columns())
-Index("ix_orders_day_unit", orders.c.received_day, orders.c.district, orders.c.township)
+# By day and place; with the repeat key, the keys of a period's possible repeat requests are read from the index alone.
+Index("ix_orders_day_place", orders.c.received_day, orders.c.district, orders.c.township, orders.c.repeat_key)
 Index("ix_orders_closed_day", orders.c.closed_day)
 
 quarantine = Table(

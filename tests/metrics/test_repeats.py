@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from metrics.repeats import most_repeated, repeat_orders, repeat_rates
+from metrics.repeats import most_repeated, repeat_keys, repeat_orders, repeat_rates
 
 
 def _orders(rows: list[tuple]) -> pd.DataFrame:
@@ -44,3 +44,15 @@ def test_repeat_rate_per_unit_and_most_repeated():
     top = most_repeated(repeats)
     assert top[["category1", "category2", "repeat_orders", "repeat_callers", "townships"]].values.tolist() == [
         ["物业", "电梯", 3, 2, 1]]
+
+
+def test_repeat_keys_are_shared_by_the_same_caller_category_and_township_whatever_the_dtypes():
+    rows = [("a", "物业", "电梯", "甲"), ("a", "物业", "电梯", "甲"), ("a", "物业", None, "甲"), ("a", "物业", "电梯", "乙"),
+            ("b", "物业", "电梯", "甲"), (None, "物业", "电梯", "甲")]
+    columns = ["phone_hash", "category1", "category2", "township"]
+    as_read = pd.DataFrame(rows, columns=columns, dtype=object)  # as the database driver gives them
+    as_uploaded = as_read.astype("str").where(as_read.notna())  # Arrow strings, NaN where missing
+    keys = repeat_keys(as_read)
+    assert keys.tolist() == repeat_keys(as_uploaded).tolist()
+    assert keys[0] == keys[1] and len(set(keys[1:5])) == 4  # another 二级分类, township or caller: another key
+    assert keys.isna().tolist() == [False] * 5 + [True]  # no caller, no repeats

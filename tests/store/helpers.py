@@ -8,7 +8,7 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 
 from store.ingest import IngestResult, ingest_file
-from store.tables import metadata, orders, quarantine, uploads
+from store.tables import meta, metadata, orders, quarantine, uploads
 
 # A fixed "now" so that date checks do not depend on the day the tests run.
 NOW = pd.Timestamp("2024-06-01 12:00:00")
@@ -54,6 +54,15 @@ def half_month_start(days: pd.Series) -> pd.Series:
     2024-03-05 -> 2024-03-01, 2024-03-19 -> 2024-03-19, 2024-02-25 -> 2024-02-19."""
     first = days.dt.to_period("M").dt.start_time + pd.to_timedelta((days.dt.day >= 19) * 18, unit="D")
     return first.astype(days.dtype)
+
+
+def made_schema_2(engine: Engine) -> None:
+    """The database as schema 2 had it: no repeat key, the day index without it (ix_orders_day_unit)."""
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP INDEX ix_orders_day_place")
+        conn.exec_driver_sql("ALTER TABLE orders DROP COLUMN repeat_key")
+        conn.exec_driver_sql("CREATE INDEX ix_orders_day_unit ON orders (received_day, district, township)")
+        conn.execute(meta.update().where(meta.c.key == "schema_version").values(value="2"))
 
 
 def stored_orders(engine: Engine) -> pd.DataFrame:

@@ -22,7 +22,7 @@ from store.demo import load_demo
 from store.ingest import ingest_file
 from store.query import counts, period_counts
 from store.tables import meta, orders
-from tests.store.helpers import NOW, csv_bytes, half_month_start, stored_orders
+from tests.store.helpers import NOW, csv_bytes, half_month_start, made_schema_2, stored_orders
 
 CUBES = {c.name: c for c in COUNT_CUBES}
 PLACES = [("朝阳区", "建外街道"), ("朝阳区", "朝外街道"), ("海淀区", "万寿路街道"), ("西城区", "")]
@@ -178,6 +178,7 @@ def test_a_schema_1_database_is_upgraded(tmp_path, monkeypatch):
     rng = random.Random(5)
     for step in range(3):
         ingest_file(engine, csv_bytes(_file(rng, [f"R{i}" for i in range(10)])), f"{step}.csv", now=NOW)
+    made_schema_2(engine)
     with engine.begin() as conn:  # what schema 1 had: no count flags, no counts tables
         for cube in COUNT_CUBES:
             cube.table.drop(conn)
@@ -187,7 +188,7 @@ def test_a_schema_1_database_is_upgraded(tmp_path, monkeypatch):
     engine = connect(url)
     assert_counts_agree(engine)
     with engine.connect() as conn:
-        assert conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).scalar_one() == "2"
+        assert conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).scalar_one() == "3"
         assert conn.execute(select(orders.c.counted).where(orders.c.counted > 0)).first() is not None
 
 

@@ -6,14 +6,15 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from sqlalchemy import String, cast, select
+from sqlalchemy import String, cast, inspect, select
 
 from figures.alerts import orders_read
 from metrics.config import load_scheme
 from metrics.repeats import repeat_orders
 from store import analysis
-from store.tables import metadata
-from tests.store.helpers import ingest
+from store.db import connect
+from store.tables import meta, metadata, orders
+from tests.store.helpers import ingest, made_schema_2
 
 PHONE, OTHER = "13912345678", "13687654321"
 # R1, R2, R4: the same caller about 物业管理/电梯 in 建外街道: R2 is 9 days after R1 (a repeat within 30 days),
@@ -64,6 +65,32 @@ def test_repeat_candidates_reach_back_a_window_before_the_period(engine):
     assert len(analysis.repeat_candidates(engine, date(2024, 4, 1), date(2024, 4, 30), 10)) == 0
     assert len(analysis.repeat_candidates(engine, date(2024, 4, 1), date(2024, 4, 30), 25)) == 2
     assert len(analysis.repeat_candidates(engine, date(2024, 4, 1), date(2024, 4, 30), 40)) == 3
+
+
+def test_a_callback_file_naming_neither_caller_nor_category_leaves_a_repeat_a_repeat(engine):
+    ingest(engine, EXPORT)
+    # a 回访 export: R2 keeps the caller, category and township it had, so its repeat key too
+    assert ingest(engine, "工单编号,来电时间,被反映区,是否满意\nR2,2024/3/10 10:00:00,朝阳区,不满意\n", "回访.csv").updated == 1
+    candidates = analysis.repeat_candidates(engine, date(2024, 3, 1), date(2024, 3, 31), 30)
+    assert sorted(candidates["received_at"].dt.day.tolist()) == [1, 10]  # R4 (19 April) is after the period
+
+
+def test_a_schema_2_database_gains_its_repeat_keys(tmp_path):
+    url = f"sqlite:///{tmp_path / 'schema2.sqlite'}"
+    engine = connect(url)
+    ingest(engine, EXPORT)
+    made_schema_2(engine)
+    engine.dispose()
+    engine = connect(url)
+    with engine.connect() as conn:
+        assert conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).scalar_one() == "3"
+        keys = dict(conn.execute(select(orders.c.order_id, orders.c.repeat_key)).all())
+    assert {i for i in ("ix_orders_day_place", "ix_orders_day_unit")
+            if i in {x["name"] for x in inspect(engine).get_indexes("orders")}} == {"ix_orders_day_place"}
+    assert keys["R1"] == keys["R2"] == keys["R4"] and len({keys["R1"], keys["R3"], keys["R5"], keys["R6"]}) == 4
+    candidates = analysis.repeat_candidates(engine, date(2024, 3, 1), date(2024, 4, 30), 30)
+    assert sorted(candidates["received_at"].dt.day.tolist()) == [1, 10, 19]
+    engine.dispose()
 
 
 def test_titles_and_keyword_problems(engine):
