@@ -13,7 +13,8 @@ def repeat_keys(rows: pd.DataFrame) -> pd.Series:
     rows come in: orders that may repeat one another share it, so the database finds them through an index instead
     of grouping four texts (orders.repeat_key). A rare collision only adds orders that repeat_orders then tells apart."""
     values = pd.DataFrame({k: rows[k].astype(object).where(rows[k].notna(), None) for k in REPEAT_KEYS})
-    fingerprints = pd.util.hash_pandas_object(values, index=False).to_numpy().view("int64")
+    # categorize=False: the same hashes, in half the time (a chunk's keys are mostly distinct).
+    fingerprints = pd.util.hash_pandas_object(values, index=False, categorize=False).to_numpy().view("int64")
     return pd.Series(fingerprints, index=rows.index, dtype="Int64").where(rows["phone_hash"].notna())
 
 
