@@ -187,12 +187,23 @@ def demo_order_chunks(n: int, chunk: int = 1_000_000, seed: int = 2025, year: in
             source = months_of[copy % distinct][:size]
             rows = np.flatnonzero((source - 1) % months == target - first)
             frame = _moved_to_month(frames[copy % distinct].iloc[rows], source[rows], target, year)
+            frame["来电人电话"] = _callers_of_copy(frame["来电人电话"], copy // distinct)
             frame = frame.iloc[np.argsort(_parsed_times(frame["来电时间"]).to_numpy(), kind="stable")]
             # Numbered in the order of receipt, as a hotline numbers its orders.
             serial = pd.Series(np.arange(numbered[copy] + 1, numbered[copy] + len(frame) + 1)).astype(str).str.zfill(8)
             frame["工单编号"] = f"{DEMO_ID_PREFIX}{year}{copy:04d}" + serial.to_numpy()
             numbered[copy] += len(frame)
             yield frame
+
+
+def _callers_of_copy(phones: pd.Series, copy: int) -> pd.Series:
+    """The callers of the `copy`-th copy of a generated frame (0: the frame's own): each number's last 8 digits
+    moved by the same step, so that a copied order is another caller's, not a repeat call of its original."""
+    if copy == 0:
+        return phones
+    numbers = phones.astype("int64")
+    suffix = (numbers % 10**8 + copy * 12_345_679) % 10**8
+    return (numbers - numbers % 10**8 + suffix).astype(str).astype(object)
 
 
 def _moved_to_month(frame: pd.DataFrame, source_months: np.ndarray, target: int, year: int) -> pd.DataFrame:

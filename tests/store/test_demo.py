@@ -251,3 +251,17 @@ def test_the_city_bbox_holds_every_district_boundary(profile):
     shapes = [shape(f["geometry"]) for f in profile.district_geojson()["features"]]
     west, south, east, north = shapely.total_bounds(shapes)
     assert lon_min <= west and lat_min <= south and east <= lon_max and north <= lat_max
+
+
+def test_a_copy_of_a_generated_frame_has_callers_of_its_own():
+    """Benchmark copies are other people's orders: were their callers the originals', every copied order would
+    be a repeat call (0 days after its original) and 重复诉求 would count the copies."""
+    frame = pd.concat(list(demo_order_chunks(3000, chunk=1000, distinct=2)), ignore_index=True)
+    copies = {key: rows.set_index(rows["工单编号"].str[-8:]) for key, rows in frame.groupby(frame["工单编号"].str[:-8])}
+    original, copy = (copies[k] for k in sorted(copies)[0::2])  # copies 0 and 2: the same generated frame
+    assert original["标题"].tolist() == copy["标题"].tolist()  # the same orders, row for row
+    assert (original["来电人电话"] != copy["来电人电话"]).all()
+    # one number for one number: the frame's own repeat callers stay repeat callers in the copy
+    assert pd.crosstab(original["来电人电话"], copy["来电人电话"]).astype(bool).sum().eq(1).all()
+    assert copy["来电人电话"].nunique() == original["来电人电话"].nunique() < len(copy)
+    assert (original["来电人电话"].str[:3] == copy["来电人电话"].str[:3]).all()  # the same kind of mobile number
