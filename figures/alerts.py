@@ -44,8 +44,9 @@ def missing_history(first_day: date, scheme: Scheme, period: str | None = None, 
 PROBLEM_MONTHS = 12  # the periods a 每月一题 problem is followed over
 # Orders a figure reads one by one (keywords) in a few seconds; the page asks before reading more.
 READ_AT_ONCE = 300_000
-# Orders in the window of the repeat figures it finds in a few seconds (their repeat keys are read from the day index,
-# only the possible repeats' orders: ~3 s for the city's million, bench/RESULTS.md); the page asks before more.
+# The most orders in the repeat figures' window (the period and the days before it) computed without asking: their
+# repeat keys are read from the day index and only the possible repeats' orders fetched (~3 s a million,
+# bench/RESULTS.md); the page asks before more.
 REPEAT_WINDOW_AT_ONCE = 1_000_000
 
 
