@@ -44,7 +44,6 @@ from store.tables import ORDER_COLUMNS, orders
 # 200: with store.memory, 12 M orders over a year peaked at 724 MB, not 941, for 8 % more time (bench/RESULTS.md).
 _PENDING_BYTES = 120 * 2**20
 _SUM_AGAIN_ROWS = 100_000  # a cube's pending changes are summed per cell again past this (and past twice the last sum)
-_REBUILD_ROWS = 100_000
 
 
 Cells = dict[tuple[Cube, str], pd.DataFrame]  # per (cube, basis): measures summed per (*keys, day, excluded)
@@ -207,17 +206,12 @@ def rebuilt(conn: Connection, cubes: tuple[Cube, ...], recount_bits: bool = Fals
     read = {"order_id", "excluded", *(BASES[b] for c in cubes for b in c.bases), *(r for c in cubes for r in c.reads)}
     columns = list(ORDER_COLUMNS) if recount_bits else [c for c in ORDER_COLUMNS if c in read]
     changes = CubeChanges(conn)
-    last = ""
-    while page := conn.execute(select(*(orders.c[c] for c in columns)).where(orders.c.order_id > last)
-                               .order_by(orders.c.order_id).limit(_REBUILD_ROWS)).cursor.fetchall():
-        # Column by column (faster than rows), values as the driver gives them: a flag's 0/1/None is not made float.
-        rows = pd.DataFrame(dict(zip(columns, zip(*page))), columns=columns, dtype=object)
+    for rows in bulk.order_pages(conn, columns):
         if recount_bits:
             rows["counted"] = counted_bits(order_counts(rows))
             conn.execute(update(orders).where(orders.c.order_id == bindparam("id")).values(counted=bindparam("bits")),
                          [{"id": i, "bits": int(b)} for i, b in zip(rows["order_id"], rows["counted"])])
         changes.add(cells_of(rows, cubes), +1)
-        last = rows["order_id"].iloc[-1]
     changes.applied()
 
 

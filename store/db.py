@@ -4,12 +4,12 @@ from __future__ import annotations
 import json
 import os
 
-import pandas as pd
 from sqlalchemy import Connection, Engine, bindparam, create_engine, delete, event, select, update
 
 from metrics.rates import COUNT_COLUMNS
 from metrics.repeats import REPEAT_KEYS, repeat_keys
 from store.aggregates import cube_signature, rebuilt, signature
+from store.bulk import order_pages
 from store.cubes import BASES, CUBES
 from store.paths import LOCAL_DIR
 from store.profile import CityProfile, load_profile
@@ -17,7 +17,6 @@ from store.tables import SCHEMA_VERSION, meta, metadata, orders
 
 DEFAULT_PROFILE = "beijing"
 _UPLOAD_LOCK = 12345  # the advisory lock key of uploads on PostgreSQL
-_UPGRADE_ROWS = 100_000  # orders read at a time when an upgrade works something out for each
 
 
 def database_url(url: str | None = None) -> str:
@@ -88,15 +87,9 @@ def _upgraded(conn: Connection, version: int) -> None:
 
 def _with_repeat_keys(conn: Connection) -> None:
     """orders.repeat_key worked out for the stored orders with a caller, a page of them at a time."""
-    columns = ["order_id", *REPEAT_KEYS]
-    last = ""
-    while page := conn.execute(select(*(orders.c[c] for c in columns))
-                               .where(orders.c.order_id > last, orders.c.phone_hash.is_not(None))
-                               .order_by(orders.c.order_id).limit(_UPGRADE_ROWS)).all():
-        rows = pd.DataFrame(page, columns=columns)
+    for rows in order_pages(conn, ["order_id", *REPEAT_KEYS], orders.c.phone_hash.is_not(None)):
         conn.execute(update(orders).where(orders.c.order_id == bindparam("id")).values(repeat_key=bindparam("key")),
                      [{"id": i, "key": int(k)} for i, k in zip(rows["order_id"], repeat_keys(rows))])
-        last = rows["order_id"].iloc[-1]
 
 
 # The counts tables of a database from before meta "cubes" recorded them (schema 2 until 2026-11-21).
