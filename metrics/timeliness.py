@@ -116,14 +116,17 @@ def bucket_columns(kind: str) -> list[str]:
 CELL_MEASURES = (*CELL_FLAGS, *bucket_columns("contact"), *bucket_columns("close"))
 
 
-def hour_buckets(hours: pd.Series) -> pd.DataFrame:
-    """One column per bucket of HOUR_EDGES: 1 where the order's hours fall, 0 elsewhere and for no hours."""
+def hour_buckets(hours: pd.Series) -> pd.Series:
+    """The bucket of HOUR_EDGES each order's hours fall in (its index), -1 where there are no hours."""
     values = hours.to_numpy(dtype=float)
     known = ~np.isnan(values)
-    onehot = np.zeros((len(values), len(HOUR_EDGES)), dtype="int8")  # summed as int64 by pandas
-    rows = np.flatnonzero(known)
-    onehot[rows, np.searchsorted(HOUR_EDGES, np.maximum(values[known], 0), side="right") - 1] = 1
-    return pd.DataFrame(onehot, index=hours.index)
+    buckets = np.full(len(values), -1, dtype="int16")
+    buckets[known] = np.searchsorted(HOUR_EDGES, np.maximum(values[known], 0), side="right") - 1
+    return pd.Series(buckets, index=hours.index)
+
+
+# The per-order columns of order_cells that name an hour bucket, and the bucket counts they are summed into.
+BUCKET_KINDS = {"contact_bucket": "contact", "close_bucket": "close"}
 
 
 # Deadlines as text that sorts as time does: the store compares pending deadlines with as_of in SQL.
@@ -131,20 +134,37 @@ DEADLINE_TEXT = "%Y-%m-%d %H:%M:%S.%f"
 
 
 def order_cells(orders: pd.DataFrame, limits: TimeLimits) -> pd.DataFrame:
-    """Per order, what the store counts: CELL_MEASURES, and the contact deadline while not contacted
-    (contact_by) and the deadline while not closed (close_by) as DEADLINE_TEXT, else missing."""
+    """Per order, what the store counts (summed by cell_totals): CELL_FLAGS, the hour buckets of its hours to contact
+    and to close (BUCKET_KINDS), and the contact deadline while not contacted (contact_by) and the deadline while
+    not closed (close_by) as DEADLINE_TEXT, else missing."""
     timing = order_timeliness(orders, limits, pd.Timestamp.max)  # as_of-free columns only
     contacted, closed = orders["contacted_at"].notna(), orders["closed_at"].notna()
     flags = pd.DataFrame({
         "orders": 1, "contacted": contacted, "contacted_on_time": timing["contacted_on_time"], "closed": closed,
         "closed_on_time": timing["closed_on_time"], "closed_late": timing["closed_late"],
     }, index=orders.index).astype("int32")
-    contact, close = hour_buckets(timing["hours_to_contact"]), hour_buckets(timing["hours_to_close"])
-    contact.columns, close.columns = bucket_columns("contact"), bucket_columns("close")
+    buckets = pd.DataFrame({"contact_bucket": hour_buckets(timing["hours_to_contact"]),
+                            "close_bucket": hour_buckets(timing["hours_to_close"])})
     # formatted for the few pending orders only: strftime is slow
     due = pd.DataFrame({"contact_by": timing["contact_deadline"][~contacted].dt.strftime(DEADLINE_TEXT),
                         "close_by": timing["deadline"][~closed].dt.strftime(DEADLINE_TEXT)}, index=orders.index)
-    return pd.concat([due, flags, contact, close], axis=1)
+    return pd.concat([due, flags, buckets], axis=1)
+
+
+def cell_totals(cells: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """order_cells (with the columns `by`) summed per group of `by`: by and CELL_MEASURES. Each bucket's count is
+    worked out from the orders' bucket numbers, not by summing a column per bucket that is 0 for nearly every
+    order (400 columns: 5 s of a million orders' upload)."""
+    grouped = cells.groupby(by, dropna=False, sort=False)
+    totals = grouped[list(CELL_FLAGS)].sum()
+    group, groups, width = grouped.ngroup().to_numpy(), len(totals), len(HOUR_EDGES)  # ngroup: totals' order
+    counts = []
+    for column, kind in BUCKET_KINDS.items():
+        bucket = cells[column].to_numpy()
+        known = bucket >= 0
+        counted = np.bincount(group[known] * width + bucket[known], minlength=groups * width).reshape(groups, width)
+        counts.append(pd.DataFrame(counted, index=totals.index, columns=bucket_columns(kind)))
+    return pd.concat([totals, *counts], axis=1).reset_index()
 
 
 def bucket_quantile(counts: np.ndarray, q: float) -> float:

@@ -59,7 +59,10 @@ def cells_of(rows: pd.DataFrame, cubes: tuple[Cube, ...] | None = None) -> Cells
             day = cube.cell_days(pd.to_datetime(rows[BASES[basis]]))
             dated = day.notna().to_numpy()
             changes = contributions[dated].assign(day=day[dated], excluded=excluded[dated])
-            cells[cube, basis] = _summed(cube, _split(changes, cube.split_key) if cube.split_key else changes)
+            if cube.split_key:
+                changes = _split(changes, cube.split_key)
+            cells[cube, basis] = (cube.summed(changes, [*cube.keys, "day", "excluded"]) if cube.summed
+                                  else _summed(cube, changes))
     return cells
 
 

@@ -33,6 +33,8 @@ BASES: dict[str, str] = {"received": "received_day", "closed": "closed_day"}
 COUNT_BITS: dict[str, int] = {name: bit for bit, name in enumerate(COUNT_COLUMNS[1:])}
 
 Contributions = Callable[[pd.DataFrame], pd.DataFrame]
+# Contributions (with the columns `by`) -> the cells' measures summed per group of `by`: by and the measures.
+Summed = Callable[[pd.DataFrame, list[str]], pd.DataFrame]
 HALF_MONTHS = (1, 19)  # cells of the 1st–18th and the 19th–end of each month
 
 
@@ -58,6 +60,9 @@ class Cube:
     # What derived keys are made with, where another version would count differently (a segmenter): part of the
     # signature, so that a database counted with another is rebuilt, not amended with counts of two kinds.
     method: str = ""
+    # How the orders' contributions are summed per cell where they are not a column per measure (the 时效 cubes'
+    # hour buckets: a bucket number per order); None: measure by measure.
+    summed: Summed | None = None
 
     def __reduce__(self) -> tuple:
         # Sent between processes by name (store.ingest's validation process): table and functions are the receiver's.
@@ -79,7 +84,8 @@ class Cube:
 def declared(name: str, keys: tuple[str, ...], measures: tuple[str, ...] = COUNT_COLUMNS,
              contributions: Contributions | None = None, bases: tuple[str, ...] = tuple(BASES),
              key_types: dict[str, TypeEngine] | None = None, starts: tuple[int, ...] = (),
-             split_key: str | None = None, reads: tuple[str, ...] = (), method: str = "") -> Cube:
+             split_key: str | None = None, reads: tuple[str, ...] = (), method: str = "",
+             summed: Summed | None = None) -> Cube:
     """A cube and its table. Keys are order columns unless `key_types` gives a derived key's SQL type; without
     `contributions` the keys are the orders' own columns and the measures the COUNT_COLUMNS, else `reads` names
     the order columns the contributions read."""
@@ -98,7 +104,7 @@ def declared(name: str, keys: tuple[str, ...], measures: tuple[str, ...] = COUNT
     assert list(starts) == sorted(starts) and (not starts or starts[0] == 1), "cells start on the 1st, then in order"
     assert split_key is None or split_key in keys
     return Cube(name, keys, measures, contributions or _counted_by(keys), bases, starts, table,
-                reads or (*keys, "counted"), split_key, method)
+                reads or (*keys, "counted"), split_key, method, summed)
 
 
 def order_counts(rows: pd.DataFrame) -> pd.DataFrame:

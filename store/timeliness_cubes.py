@@ -27,7 +27,7 @@ import pandas as pd
 from sqlalchemy import String
 
 from metrics.config import TimeLimits, load_time_limits
-from metrics.timeliness import CELL_MEASURES, LIMIT_RULES, order_cells
+from metrics.timeliness import BUCKET_KINDS, CELL_FLAGS, CELL_MEASURES, LIMIT_RULES, cell_totals, order_cells
 
 if TYPE_CHECKING:
     from store.cubes import Cube
@@ -36,6 +36,8 @@ TIME_COLUMNS = ("received_at", "contacted_at", "closed_at", "deadline_at")
 DUE_KEYS = ("contact_by", "close_by")
 # What order_cells judges an order from: its times, its own time limit, else the columns the limits follow.
 JUDGED_FROM = (*TIME_COLUMNS, "time_limit_hours", *(column for column, _ in LIMIT_RULES))
+# What order_cells gives each order towards CELL_MEASURES: its flags and its hour buckets (cell_totals sums them).
+PER_ORDER = (*CELL_FLAGS, *BUCKET_KINDS)
 LIMITS = load_time_limits()
 
 
@@ -79,11 +81,11 @@ def timeliness_cubes(declared: Callable[..., Cube], starts: tuple[int, ...]) -> 
     due = ("district", "township", "category1", "category2", *DUE_KEYS)
     return (
         declared(f"timeliness_unit_{suffix}", ("district", "township"), CELL_MEASURES,
-                 _contributions(("district", "township"), CELL_MEASURES), ("received",), starts=starts,
-                 reads=("district", "township", *JUDGED_FROM)),
+                 _contributions(("district", "township"), PER_ORDER), ("received",), starts=starts,
+                 reads=("district", "township", *JUDGED_FROM), summed=cell_totals),
         declared(f"timeliness_topic_{suffix}", ("district", "category1", "category2"), CELL_MEASURES,
-                 _contributions(("district", "category1", "category2"), CELL_MEASURES), ("received",),
-                 starts=starts, reads=("district", *JUDGED_FROM)),
+                 _contributions(("district", "category1", "category2"), PER_ORDER), ("received",),
+                 starts=starts, reads=("district", *JUDGED_FROM), summed=cell_totals),
         declared(f"timeliness_due_{suffix}", due, ("orders",), _contributions(due[:4], (*DUE_KEYS, "orders"), last=True),
                  ("received",), {k: String(26) for k in DUE_KEYS}, starts=starts,
                  reads=("district", "township", *JUDGED_FROM)),

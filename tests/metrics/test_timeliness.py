@@ -7,9 +7,11 @@ import pytest
 
 from metrics.config import load_time_limits
 from metrics.timeliness import (
+    CELL_FLAGS,
     CELL_MEASURES,
     DEADLINE_TEXT,
     bucket_quantile,
+    cell_totals,
     default_limit_hours,
     hour_buckets,
     order_cells,
@@ -99,11 +101,24 @@ def test_unknown_level_in_config_is_refused(limits):
 
 def test_hours_fall_in_the_bucket_of_their_left_edge():
     hours = pd.Series([0, 0.2499, 0.25, 11.99, 12, 47.5, 100, 8759, 8760, 20000, float("nan")])
-    onehot = hour_buckets(hours).to_numpy()
     # 48 quarter hours, 36 hours from 12 h, 60 two-hour buckets from 48 h (100 h: 84 + 26), ..., the
-    # twelve 30-day buckets from 720 h end at index 202 (8640–8760 h); 203 is open from 8760 h
-    assert onehot[:-1].argmax(axis=1).tolist() == [0, 0, 1, 47, 48, 83, 110, 202, 203, 203]
-    assert onehot.sum(axis=1).tolist() == [1] * 10 + [0]
+    # twelve 30-day buckets from 720 h end at index 202 (8640–8760 h); 203 is open from 8760 h; no hours: -1
+    assert hour_buckets(hours).tolist() == [0, 0, 1, 47, 48, 83, 110, 202, 203, 203, -1]
+
+
+def test_cell_totals_count_each_bucket_from_the_orders_bucket_numbers():
+    flags = {f: [1, 1, 0, 1] for f in CELL_FLAGS} | {"orders": [1, 1, 1, 1]}
+    cells = pd.DataFrame({"district": ["东城区", "东城区", "西城区", None], **flags,
+                          "contact_bucket": [0, 0, -1, 7], "close_bucket": [5, -1, 203, -1]})
+    totals = cell_totals(cells, ["district"])
+    assert list(totals.columns) == ["district", *CELL_MEASURES]
+    assert totals["district"].iloc[:2].tolist() == ["东城区", "西城区"] and pd.isna(totals["district"].iloc[2])
+    assert totals["orders"].tolist() == [2, 1, 1] and totals["contacted"].tolist() == [2, 0, 1]
+    buckets = totals.drop(columns=["district", *CELL_FLAGS])
+    nonzero = [{c: int(v) for c, v in row.items() if v} for _, row in buckets.iterrows()]
+    # 东城区: both contacted within the first quarter hour, one closed in bucket 5; 西城区: closed after a year;
+    # the order without a district keeps a group of its own
+    assert nonzero == [{"contact_h000": 2, "close_h005": 1}, {"close_h203": 1}, {"contact_h007": 1}]
 
 
 def test_quantiles_from_buckets_by_hand():
@@ -120,7 +135,7 @@ def _cells(orders: pd.DataFrame, limits, as_of) -> tuple[pd.DataFrame, pd.DataFr
     """What the store's cubes give for these orders per district: the sums of the cells, and the pending
     orders whose deadline (kept as text) is before as_of."""
     cells = pd.concat([orders[["district"]], order_cells(orders, limits)], axis=1)
-    totals = cells.groupby("district")[list(CELL_MEASURES)].sum().reset_index()
+    totals = cell_totals(cells, ["district"])
     moment = as_of.strftime(DEADLINE_TEXT)
     late = cells.assign(contact_late=cells["orders"].where(cells["contact_by"] < moment, 0),
                         open_overdue=cells["orders"].where(cells["close_by"] < moment, 0))
