@@ -53,8 +53,9 @@ def _copied_through_image(conn: Connection, table: Table, arrow: pa.Table) -> No
         conn.exec_driver_sql(f"ATTACH ':memory:' AS {_STAGE}")  # allowed within a transaction; kept with the connection
         conn.info[_STAGE] = True
     columns = ", ".join(arrow.column_names)
-    for start in range(0, arrow.num_rows, _IMAGE_ROWS):
-        driver.deserialize(_database_image(arrow.slice(start, _IMAGE_ROWS)), name=_STAGE)
+    rows = max(1, _IMAGE_BYTES * arrow.num_rows // max(arrow.nbytes, 1))  # a 时效 cell is ~400 numbers, an order ~40
+    for start in range(0, arrow.num_rows, rows):
+        driver.deserialize(_database_image(arrow.slice(start, rows)), name=_STAGE)
         conn.exec_driver_sql(f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {_STAGE}.rows")
     driver.deserialize(_EMPTY_IMAGE, name=_STAGE)  # the rows' memory let go
 
@@ -81,7 +82,7 @@ def _empty_image() -> bytes:
 
 
 _STAGE = "bulk_stage"
-_IMAGE_ROWS = 50_000  # rows per database image: ~35 MB of orders, held twice while loaded
+_IMAGE_BYTES = 32 << 20  # Arrow bytes per database image (its file is about as large, and held twice while loaded)
 _EMPTY_IMAGE = _empty_image()
 
 

@@ -77,7 +77,7 @@ def test_sqlite_rows_pass_in_several_images_within_the_transaction(tmp_path, mon
 
     engine = connect(f"sqlite:///{tmp_path / 'images.sqlite'}")
     _KINDS.create_all(engine)
-    monkeypatch.setattr(store.bulk, "_IMAGE_ROWS", 2)  # three rows: two images
+    monkeypatch.setattr(store.bulk, "_IMAGE_BYTES", 1)  # an image a row
     with pytest.raises(RuntimeError), engine.begin() as conn:
         bulk.inserted(conn, BY_BULK, ROWS)
         assert conn.execute(select(BY_BULK.c.name)).scalars().all() == ["朝阳区", None, "x"]
