@@ -53,11 +53,13 @@ def _copied_through_image(conn: Connection, table: Table, arrow: pa.Table) -> No
         conn.exec_driver_sql(f"ATTACH ':memory:' AS {_STAGE}")  # allowed within a transaction; kept with the connection
         conn.info[_STAGE] = True
     columns = ", ".join(arrow.column_names)
-    rows = max(1, _IMAGE_BYTES * arrow.num_rows // max(arrow.nbytes, 1))  # a 时效 cell is ~400 numbers, an order ~40
-    for start in range(0, arrow.num_rows, rows):
-        driver.deserialize(_database_image(arrow.slice(start, rows)), name=_STAGE)
-        conn.exec_driver_sql(f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {_STAGE}.rows")
-    driver.deserialize(_EMPTY_IMAGE, name=_STAGE)  # the rows' memory let go
+    per_image = max(1, _IMAGE_BYTES * arrow.num_rows // max(arrow.nbytes, 1))  # a 时效 cell: ~400 numbers; an order ~40
+    try:
+        for start in range(0, arrow.num_rows, per_image):
+            driver.deserialize(_database_image(arrow.slice(start, per_image)), name=_STAGE)
+            conn.exec_driver_sql(f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {_STAGE}.rows")
+    finally:
+        driver.deserialize(_EMPTY_IMAGE, name=_STAGE)  # the rows' memory let go
 
 
 def _database_image(arrow: pa.Table) -> bytes:
