@@ -23,7 +23,7 @@ def engine() -> Engine:
 
 
 # Opening may first bring the database up to date: an older schema, or counts tables to build again after
-# data/time_limits.toml changed (about 18 s a million orders: minutes for a year of the city).
+# data/time_limits.toml changed (the 时效 cubes: about 11 s a million orders, minutes for a year of the city).
 @st.cache_resource(show_spinner="正在打开数据库；如数据库结构或办理时限有变，需先重建统计表（一年全市数据约需数分钟）……")
 def _engine(url: str) -> Engine:
     return connect(url)
