@@ -21,6 +21,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from store.tables import orders
 
 _ORDER_PAGE = 100_000  # stored orders read at a time (a month of 2 M orders is 1 GB in all)
+_STAGE = "bulk_stage"  # the schema a database image is loaded as, on the upload's SQLite connection
+_IMAGE_BYTES = 32 << 20  # Arrow bytes per database image (its file is about as large, and held twice while loaded)
 
 
 def inserted(conn: Connection, table: Table, frame: pd.DataFrame) -> None:
@@ -83,8 +85,6 @@ def _empty_image() -> bytes:
     return empty.serialize()
 
 
-_STAGE = "bulk_stage"
-_IMAGE_BYTES = 32 << 20  # Arrow bytes per database image (its file is about as large, and held twice while loaded)
 _EMPTY_IMAGE = _empty_image()
 
 
