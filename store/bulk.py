@@ -13,6 +13,7 @@ from pathlib import Path
 
 import adbc_driver_sqlite.dbapi as adbc_sqlite
 import pandas as pd
+import polars as pl
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from sqlalchemy import Column, ColumnElement, Connection, Date, Table, any_, bindparam, func, select
@@ -25,11 +26,13 @@ _STAGE = "bulk_stage"  # the schema a database image is loaded as, on the upload
 _IMAGE_BYTES = 32 << 20  # Arrow bytes per database image (its file is about as large, and held twice while loaded)
 
 
-def inserted(conn: Connection, table: Table, frame: pd.DataFrame) -> None:
+def inserted(conn: Connection, table: Table, frame: pd.DataFrame | pl.DataFrame) -> None:
     """The frame's rows appended to the table; its columns are table columns."""
-    if frame.empty:
+    if len(frame) == 0:
         return
-    arrow = _dates_as_days(table, pa.Table.from_pandas(frame, preserve_index=False))
+    arrow = (frame.to_arrow(compat_level=pl.CompatLevel.oldest()) if isinstance(frame, pl.DataFrame)  # large strings
+             else pa.Table.from_pandas(frame, preserve_index=False))
+    arrow = _dates_as_days(table, arrow)
     if conn.dialect.name == "postgresql":
         _copied(conn, table, arrow)
     else:
