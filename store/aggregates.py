@@ -21,6 +21,8 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Date,
+    DateTime,
+    Float,
     Integer,
     MetaData,
     Select,
@@ -36,6 +38,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.schema import CreateTable, DropTable
+from sqlalchemy.types import TypeEngine
 
 from metrics.rates import COUNT_COLUMNS
 from store import bulk
@@ -46,8 +49,8 @@ from store.tables import ORDER_COLUMNS, orders
 # ~400 counts (3 KB), another ~400 bytes (a cap of 600,000 cells took a year in one file to 1.8 GB). 120 MiB, not
 # 200: with store.memory, 12 M orders over a year peaked at 724 MB, not 941, for 8 % more time (bench/RESULTS.md).
 _PENDING_BYTES = 120 * 2**20
-_SUM_AGAIN_ROWS = 100_000  # a cube's pending changes are summed per cell again past this (and past twice the last sum)
-_POLARS_TYPES = {String: pl.String, Date: pl.Date, Boolean: pl.Boolean, Integer: pl.Int64}
+_SUM_AGAIN_ROWS = 20_000  # a cube's pending changes are summed per cell again past this (and past twice the last sum)
+_POLARS_TYPES = {String: pl.String, Date: pl.Date, Boolean: pl.Boolean, Integer: pl.Int32}
 
 
 # Per (cube, basis): measures summed per (*keys, day, excluded). Summed by polars: a chunk's cells are ~4 rows an
@@ -57,23 +60,47 @@ Cells = dict[tuple[Cube, str], pl.DataFrame]
 
 def cells_of(rows: pd.DataFrame, cubes: tuple[Cube, ...] | None = None) -> Cells:
     """What the orders (rows as stored) count in each cube's cells (every cube unless `cubes` says)."""
+    cubes = CUBES if cubes is None else cubes
+    frame = order_frame(rows, {"excluded", *(BASES[b] for c in cubes for b in c.bases), *(r for c in cubes for r in c.reads)})
+    excluded = frame["excluded"].fill_null(False)
     cells: Cells = {}
-    excluded = rows["excluded"].fillna(False).to_numpy(dtype=bool)
-    for cube in CUBES if cubes is None else cubes:
-        contributions = cube.contributions(rows)
-        frame = None if cube.summed else pl.from_pandas(contributions)
+    for cube in cubes:
+        contributions = cube.contributions(frame).with_columns(excluded=excluded)
         for basis in cube.bases:
-            day = cube.cell_days(pd.to_datetime(rows[BASES[basis]]))
-            dated = day.notna().to_numpy()
+            changes = (contributions.with_columns(day=frame[BASES[basis]]).filter(pl.col("day").is_not_null())
+                       .with_columns(day=cube.cell_days(pl.col("day"))))
             if cube.summed:  # measures worked out per cell from per-order columns (metrics.timeliness.cell_totals)
-                changes = contributions[dated].assign(day=day[dated], excluded=excluded[dated])
-                cells[cube, basis] = _typed(cube, pl.from_pandas(cube.summed(changes, [*cube.keys, "day", "excluded"])))
+                cells[cube, basis] = _from_pandas(cube, cube.summed(changes.to_pandas(), [*cube.keys, "day", "excluded"]))
                 continue
-            changes = frame.with_columns(day=pl.Series(day.to_numpy()), excluded=pl.Series(excluded)).filter(dated)
             if cube.split_key:  # summed before the split too: a chunk's titles repeat
                 changes = _split(_summed(cube, _typed(cube, changes)), cube.split_key)
             cells[cube, basis] = _summed(cube, _typed(cube, changes))
     return cells
+
+
+def order_frame(rows: pd.DataFrame, columns: set[str]) -> pl.DataFrame:
+    """These columns of order rows in polars, each in its table's type, whatever pandas or the driver gave (the
+    stored orders come as objects: SQLite's days and times as text, its flags as 0 and 1)."""
+    return pl.DataFrame([_typed_column(rows[c].reset_index(drop=True), orders.c[c].type) for c in ORDER_COLUMNS
+                         if c in columns])
+
+
+def _typed_column(values: pd.Series, sql: TypeEngine) -> pl.Series:
+    if isinstance(sql, (DateTime, Date)):
+        values = pd.to_datetime(values, format="ISO8601")
+    elif isinstance(sql, Boolean):
+        values = values.astype("boolean")
+    elif isinstance(sql, (Integer, Float)):
+        values = pd.to_numeric(values)
+    series = pl.from_pandas(values)
+    return series.cast(pl.Date) if isinstance(sql, Date) else series
+
+
+def _from_pandas(cube: Cube, cells: pd.DataFrame) -> pl.DataFrame:
+    """Cells summed by pandas in polars: the measures as one block (a 时效 cell has ~400; column by column, 4x slower)."""
+    measures = list(cube.measures)
+    block = pl.from_numpy(cells[measures].to_numpy(dtype="int64"), schema=measures, orient="row")
+    return _typed(cube, pl.concat([pl.from_pandas(cells[[*cube.keys, "day", "excluded"]]), block], how="horizontal"))
 
 
 def _typed(cube: Cube, changes: pl.DataFrame) -> pl.DataFrame:
@@ -93,41 +120,77 @@ def _split(changes: pl.DataFrame, key: str) -> pl.DataFrame:
     return changes.with_columns(pl.col(key).str.split(" ")).explode(key)
 
 
-class CubeChanges:
-    """What an upload changes in the cubes: per (cube, basis) the signed sums per cell. A cube's changes are
-    summed again once they pile up (chunks of one half month share their cells); the largest go to the cube's
-    staging table when all together pass _PENDING_BYTES (a month of 1 M orders has more: its largest are
-    staged). `applied` writes a cube's changes still all in memory straight into the days it holds no rows of
-    (a new month's), and merges the rest from the staging tables."""
+class PendingCells:
+    """Signed sums per cell of each (cube, basis), held in memory: summed again as they pile up (chunks of one half
+    month share their cells), and the largest handed out (`overflow`) while all together pass `cap` bytes."""
 
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self.pending: dict[tuple[Cube, str], list[pl.DataFrame]] = {}
+    def __init__(self, cap: int = _PENDING_BYTES) -> None:
+        self.cap = cap
+        self.frames: dict[tuple[Cube, str], list[pl.DataFrame]] = {}
         self.summed_rows: dict[tuple[Cube, str], int] = {}  # rows of each cube's changes when last summed
         self.held_bytes: dict[tuple[Cube, str], int] = {}  # bytes of each cube's pending changes
-        self.staged: dict[Cube, Table] = {}
 
-    def add(self, cells: Cells, sign: int) -> None:
+    def add(self, cells: Cells, sign: int = 1) -> None:
         """Cells of orders (cells_of) added (+1) or taken away (-1)."""
         for (cube, basis), frame in cells.items():
             if sign < 0:
                 frame = frame.with_columns(-pl.col(m) for m in cube.measures)
-            frames = self.pending.setdefault((cube, basis), [])
+            frames = self.frames.setdefault((cube, basis), [])
             frames.append(frame)
             self.held_bytes[cube, basis] = self.held_bytes.get((cube, basis), 0) + int(frame.estimated_size())
             if sum(len(f) for f in frames) > max(_SUM_AGAIN_ROWS, 2 * self.summed_rows.get((cube, basis), 0)):
                 self._summed_again(cube, basis)
-        while sum(self.held_bytes.values()) > _PENDING_BYTES:  # the largest summed again, staged if it was already
+
+    def overflow(self) -> Cells:
+        """The largest cubes' changes, summed and no longer pending, until the rest fit in the cap."""
+        out: Cells = {}
+        while sum(self.held_bytes.values()) > self.cap:  # the largest summed again, handed out if it was already
             cube, basis = max(self.held_bytes, key=self.held_bytes.__getitem__)
-            if len(self.pending[cube, basis]) > 1:
+            if len(self.frames[cube, basis]) > 1:
                 self._summed_again(cube, basis)
             else:
-                self._staged(cube, self._taken(cube, [basis]))
+                out[cube, basis] = self._taken(cube, basis)
+        return out
+
+    def taken(self) -> Cells:
+        """Every pending change, summed per cell; nothing is pending after."""
+        return {key: self._taken(*key) for key in list(self.frames)}
+
+    def _summed_again(self, cube: Cube, basis: str) -> None:
+        frames = self.frames[cube, basis]
+        frames[:] = [_summed(cube, pl.concat(frames))]
+        self.summed_rows[cube, basis] = len(frames[0])
+        self.held_bytes[cube, basis] = int(frames[0].estimated_size())
+
+    def _taken(self, cube: Cube, basis: str) -> pl.DataFrame:
+        self.summed_rows.pop((cube, basis), None)
+        self.held_bytes.pop((cube, basis), None)
+        return _summed(cube, pl.concat(self.frames.pop((cube, basis))))
+
+
+class CubeChanges:
+    """What an upload changes in the cubes, pending in memory (PendingCells); past their cap, the largest go to the
+    cube's staging table. `applied` writes a cube's changes still all in memory straight into the days it holds no
+    rows of (a new month's), and merges the rest from the staging tables."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.pending = PendingCells()
+        self.staged: dict[Cube, Table] = {}
+
+    def add(self, cells: Cells, sign: int = 1) -> None:
+        """Cells of orders (cells_of) added (+1) or taken away (-1)."""
+        self.pending.add(cells, sign)
+        for (cube, basis), changes in self.pending.overflow().items():
+            self._staged(cube, changes.with_columns(basis=pl.lit(basis)))
 
     def applied(self) -> None:
         """All changes added to the cubes' tables."""
-        for cube in dict.fromkeys(cube for cube, _ in self.pending):
-            changes = self._taken(cube, [basis for c, basis in self.pending if c is cube])
+        by_cube: dict[Cube, list[pl.DataFrame]] = {}
+        for (cube, basis), frame in self.pending.taken().items():
+            by_cube.setdefault(cube, []).append(frame.with_columns(basis=pl.lit(basis)))
+        for cube, frames in by_cube.items():
+            changes = pl.concat(frames)
             if changes.is_empty():  # the upload's orders were all stored already, unchanged
                 continue
             held = _held_days(self.conn, cube, changes) if cube not in self.staged else pl.lit(True)
@@ -138,20 +201,6 @@ class CubeChanges:
             _merged_into(self.conn, cube, stage)
             self.conn.execute(DropTable(stage))
         self.staged.clear()
-
-    def _summed_again(self, cube: Cube, basis: str) -> None:
-        frames = self.pending[cube, basis]
-        frames[:] = [_summed(cube, pl.concat(frames))]
-        self.summed_rows[cube, basis] = len(frames[0])
-        self.held_bytes[cube, basis] = int(frames[0].estimated_size())
-
-    def _taken(self, cube: Cube, bases: list[str]) -> pl.DataFrame:
-        """The cube's pending changes of these bases summed per cell, with their basis, and no longer pending."""
-        for basis in bases:
-            self.summed_rows.pop((cube, basis), None)
-            self.held_bytes.pop((cube, basis), None)
-        return pl.concat([_summed(cube, pl.concat(self.pending.pop((cube, basis)))).with_columns(basis=pl.lit(basis))
-                          for basis in bases])
 
     def _staged(self, cube: Cube, changes: pl.DataFrame) -> None:
         if cube not in self.staged:

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import numpy as np
 import pandas as pd
+import polars as pl
 from sqlalchemy import Boolean, Column, Date, Index, Integer, String, Table, Text
 from sqlalchemy.types import TypeEngine
 
@@ -32,7 +32,9 @@ BASES: dict[str, str] = {"received": "received_day", "closed": "closed_day"}
 # Bit of each count in orders.counted; "orders" is every order and needs none.
 COUNT_BITS: dict[str, int] = {name: bit for bit, name in enumerate(COUNT_COLUMNS[1:])}
 
-Contributions = Callable[[pd.DataFrame], pd.DataFrame]
+# Order rows as stored, in polars (store.aggregates.cells_of) -> one row per order: the keys' values and each measure's
+# contribution (integers; "orders" is 1 for every order and decides a cell exists).
+Contributions = Callable[[pl.DataFrame], pl.DataFrame]
 # Contributions (with the columns `by`) -> the cells' measures summed per group of `by`: by and the measures.
 Summed = Callable[[pd.DataFrame, list[str]], pd.DataFrame]
 HALF_MONTHS = (1, 19)  # cells of the 1st–18th and the 19th–end of each month
@@ -45,8 +47,6 @@ class Cube:
     name: str
     keys: tuple[str, ...]
     measures: tuple[str, ...]
-    # Order rows as stored (store.tables.orders' columns) -> one row per order, same index: the keys' values
-    # and each measure's contribution (integers; "orders" is 1 for every order and decides a cell exists).
     contributions: Contributions
     bases: tuple[str, ...]
     # Days of the month a cell's days start on (a cell then holds several days, dated by its first); () is a
@@ -72,13 +72,12 @@ class Cube:
         """Whether the days start..end (inclusive) are whole cells of this cube."""
         return not self.starts or (start.day in self.starts and (end + timedelta(days=1)).day in self.starts)
 
-    def cell_days(self, days: pd.Series) -> pd.Series:
+    def cell_days(self, days: pl.Expr) -> pl.Expr:
         """The day each day's cell is dated by: its first day."""
         if not self.starts:
             return days
-        day_of_month = days.dt.day.to_numpy()
-        first = np.asarray(self.starts)[np.searchsorted(self.starts, day_of_month, side="right") - 1]
-        return days - pd.to_timedelta(day_of_month - first, unit="D")
+        since_start = {d: d - max(s for s in self.starts if s <= d) for d in range(1, 32)}  # by day of the month
+        return days - pl.duration(days=days.dt.day().replace_strict(since_start, return_dtype=pl.Int64))
 
 
 def declared(name: str, keys: tuple[str, ...], measures: tuple[str, ...] = COUNT_COLUMNS,
@@ -131,16 +130,15 @@ def counted_bits(counts: pd.DataFrame) -> pd.Series:
     return pd.Series(bits, index=counts.index, dtype="int16")
 
 
-def counts_of(rows: pd.DataFrame) -> pd.DataFrame:
+def counts_of() -> list[pl.Expr]:
     """order_counts read back from orders.counted (rows as stored): no need to judge the orders again."""
-    bits = rows["counted"].to_numpy(dtype="int64")
-    counts = {name: (bits >> bit) & 1 for name, bit in COUNT_BITS.items()}
-    return pd.DataFrame({"orders": 1, **counts}, index=rows.index)[list(COUNT_COLUMNS)]
+    return [pl.lit(1, pl.Int32).alias("orders"),
+            *(((pl.col("counted") & (1 << bit)) > 0).cast(pl.Int32).alias(name) for name, bit in COUNT_BITS.items())]
 
 
 def _counted_by(keys: tuple[str, ...]) -> Contributions:
-    def contributions(rows: pd.DataFrame) -> pd.DataFrame:
-        return pd.concat([rows[list(keys)], counts_of(rows)], axis=1)
+    def contributions(rows: pl.DataFrame) -> pl.DataFrame:
+        return rows.select(*keys, *counts_of())
     return contributions
 
 

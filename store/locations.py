@@ -8,23 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
-import pandas as pd
+import polars as pl
 
 LOCATION_CELL_DEGREES = 0.005
 CATEGORY_CELL_DEGREES = 0.01
 
 
-def grid_cells(degrees: pd.Series, cell_degrees: float) -> pd.Series:
+def grid_cells(degrees: str, cell_degrees: float) -> pl.Expr:
     """The grid cell of each coordinate: floor(degrees / cell_degrees), as the database floors it; missing
     where the coordinate is."""
-    values = pd.to_numeric(degrees, errors="coerce").astype(float)  # object dtype when read back from the database
-    return pd.Series(np.floor(values / cell_degrees), index=degrees.index).astype("Int64")
+    return (pl.col(degrees).fill_nan(None) / cell_degrees).floor().cast(pl.Int64)
 
 
-def located_by(keys: tuple[str, ...], cell_degrees: float) -> Callable[[pd.DataFrame], pd.DataFrame]:
+def located_by(keys: tuple[str, ...], cell_degrees: float) -> Callable[[pl.DataFrame], pl.DataFrame]:
     """A location cube's contributions: each order's keys and grid cell (missing without coordinates), and 1 order."""
-    def contributions(rows: pd.DataFrame) -> pd.DataFrame:
-        return pd.DataFrame({**{k: rows[k] for k in keys}, "lon_cell": grid_cells(rows["lon"], cell_degrees),
-                             "lat_cell": grid_cells(rows["lat"], cell_degrees), "orders": 1}, index=rows.index)
+    def contributions(rows: pl.DataFrame) -> pl.DataFrame:
+        return rows.select(*keys, lon_cell=grid_cells("lon", cell_degrees), lat_cell=grid_cells("lat", cell_degrees),
+                           orders=pl.lit(1, pl.Int32))
     return contributions

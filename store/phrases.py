@@ -9,12 +9,15 @@ sets as orders, but far fewer phrases. The district is the narrowest key: one to
 of other days, are segmented on demand."""
 from __future__ import annotations
 
-import pandas as pd
+import polars as pl
 
-from metrics.hot import phrase_sets
+from metrics.hot import phrase_set
 
 
-def phrase_contributions(rows: pd.DataFrame) -> pd.DataFrame:
-    """Each order's district, its title's phrases separated by spaces (None without title or phrase), and 1 order."""
-    return pd.DataFrame({"district": rows["district"], "phrase": phrase_sets(rows["title"]), "orders": 1},
-                        index=rows.index)
+def phrase_contributions(rows: pl.DataFrame) -> pl.DataFrame:
+    """Each order's district, its title's phrases separated by spaces (None without title or phrase), and 1 order.
+    Each distinct title is looked up once (a chunk's titles repeat)."""
+    titles = rows["title"].drop_nulls().unique()
+    phrases = pl.Series([phrase_set(title) for title in titles], dtype=pl.String)
+    return rows.select("district", phrase=pl.col("title").replace_strict(titles, phrases, default=None),
+                       orders=pl.lit(1, pl.Int32))

@@ -24,6 +24,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 import pandas as pd
+import polars as pl
 from sqlalchemy import String
 
 from metrics.config import TimeLimits, load_time_limits
@@ -53,24 +54,25 @@ def with_times(frame: pd.DataFrame) -> pd.DataFrame:
                         time_limit_hours=pd.to_numeric(frame["time_limit_hours"]))
 
 
-# The three cubes judge the same rows in turn (store.aggregates.CubeChanges.add): the rows and their cells,
-# judged once for all three and let go by the last (the due cube; any other order only judges them again).
-_judged: tuple[pd.DataFrame, pd.DataFrame] | None = None
+# The three cubes judge the same rows in turn (store.aggregates.cells_of): the rows and their cells, judged once for
+# all three and let go by the last (the due cube; any other order only judges them again).
+_judged: tuple[pl.DataFrame, pd.DataFrame] | None = None
 
 
-def _cells_of(rows: pd.DataFrame, last: bool) -> pd.DataFrame:
+def _cells_of(rows: pl.DataFrame, last: bool) -> pd.DataFrame:
     global _judged
     judged = _judged  # read once: another thread's rows are never taken for these
     if judged is None or judged[0] is not rows:
-        judged = (rows, order_cells(with_times(rows), LIMITS))
+        judged = (rows, order_cells(rows.select(JUDGED_FROM).to_pandas(), LIMITS))
     _judged = None if last else judged
     return judged[1]
 
 
 def _contributions(keys: tuple[str, ...], measures: tuple[str, ...],
-                   last: bool = False) -> Callable[[pd.DataFrame], pd.DataFrame]:
-    def contributions(rows: pd.DataFrame) -> pd.DataFrame:
-        return pd.concat([rows[list(keys)], _cells_of(rows, last)[list(measures)]], axis=1)
+                   last: bool = False) -> Callable[[pl.DataFrame], pl.DataFrame]:
+    def contributions(rows: pl.DataFrame) -> pl.DataFrame:
+        cells = pl.from_pandas(_cells_of(rows, last)[list(measures)].reset_index(drop=True))
+        return pl.concat([rows.select(keys), cells], how="horizontal")
     return contributions
 
 
