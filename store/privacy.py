@@ -37,7 +37,14 @@ def hash_key() -> bytes:
 def phone_hashes(phones: pd.Series, key: bytes) -> pd.Series:
     """HMAC-SHA256 of the phone's digits (country code dropped), None where there is no number."""
     codes, numbers = pd.factorize(phone_digits(phones))  # a repeat caller's number is hashed once
-    hashes = np.array([hmac.digest(key, n.encode(), hashlib.sha256).hex() for n in numbers] + [None], dtype=object)
+    keyed = hmac.new(key, digestmod=hashlib.sha256)  # copied for each number: half the time of a new HMAC each
+
+    def hashed(number: str) -> str:
+        one = keyed.copy()
+        one.update(number.encode())
+        return one.hexdigest()
+
+    hashes = np.array([hashed(n) for n in numbers.tolist()] + [None], dtype=object)  # tolist: iterating Arrow is slow
     return pd.Series(hashes[codes], index=phones.index, dtype=object)  # code -1 (no number) takes the None
 
 

@@ -166,9 +166,7 @@ def _datetimes(text: pd.Series, fmt: str | None, day_first: bool) -> pd.Series:
     present = text.dropna()
     if present.empty:
         return pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
-    formats = (fmt,) if fmt else _DATE_FORMATS
-    sample = present.head(1000)
-    best = max(formats, key=lambda f: pd.to_datetime(sample, format=f, errors="coerce").notna().sum())
+    best = fmt or _likeliest_format(present.head(1000))
     value = pd.to_datetime(text, format=best, errors="coerce")
     rest = text.notna() & value.isna()
     if rest.any() and not fmt:
@@ -177,6 +175,19 @@ def _datetimes(text: pd.Series, fmt: str | None, day_first: bool) -> pd.Series:
         value = value.dt.tz_localize(None)
     # Beyond what nanoseconds hold (years 1677-2262: "9999-12-31" placeholders) is no real date either.
     return value.where(value.between(pd.Timestamp.min, pd.Timestamp.max)).astype("datetime64[ns]")
+
+
+def _likeliest_format(sample: pd.Series) -> str:
+    """The first of _DATE_FORMATS that reads the most of the sample: tried in order, and the first to read it all
+    wins at once (an export writes one format: most chunks need one try, not ten)."""
+    best, most = _DATE_FORMATS[0], -1
+    for candidate in _DATE_FORMATS:
+        read = int(pd.to_datetime(sample, format=candidate, errors="coerce").notna().sum())
+        if read > most:
+            best, most = candidate, read
+        if read == len(sample):
+            break
+    return best
 
 
 def _hours(text: pd.Series) -> pd.Series:
@@ -268,7 +279,8 @@ def _check_coordinates(out: pd.DataFrame, mapping: Mapping, rows: pd.Series, pro
                        profile: CityProfile) -> None:
     lat, lon = out["lat"], out["lon"]
     label = _label(mapping, "lat")
-    problems.add(lat.isna() != lon.isna(), rows, label, lat.astype("string").fillna(""), "经度、纬度须同时填写")
+    if (half := lat.isna() != lon.isna()).any():
+        problems.add(half, rows, label, lat.astype("string").fillna(""), "经度、纬度须同时填写")
     lon_min, lat_min, lon_max, lat_max = profile.bbox or (-180, -90, 180, 90)
 
     def inside(la: pd.Series, lo: pd.Series) -> pd.Series:
