@@ -29,7 +29,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from metrics.repeats import repeat_keys
 from store import audit, bulk
-from store.aggregates import Cells, CubeChanges, cells_of
+from store.aggregates import CubeChanges, cells_of
 from store.cubes import counted_bits, order_counts
 from store.db import active_profile, one_upload_at_a_time
 from store.fields import DEFAULTED, FIELDS
@@ -185,7 +185,6 @@ def _loaded(engine: Engine, file_name: str, digest: str, reading: Reading, mappi
         changes = CubeChanges(conn)
 
         def written(checked: _CheckedChunk) -> None:
-            changes.add(checked.cells)
             inserted, updated = _merged(conn, checked.rows.assign(upload_id=upload_id), changes)
             tally.inserted += inserted
             tally.updated += updated
@@ -215,14 +214,13 @@ class _CheckedChunk:
     problems: pd.DataFrame
     records: dict[int, str]
     rows_read: int
-    cells: Cells  # what the rows count in the cubes, were they all new (empty for a dry run)
 
 
 def _checked_chunks(reading: Reading, mapping: Mapping, profile: CityProfile, now: pd.Timestamp, tally: _Tally,
                     written: Callable[[_CheckedChunk], None] | None = None) -> None:
     """Each chunk validated (an id repeated from an earlier chunk is a duplicate too), counted in `tally`,
     and handed to `written`, while the next chunks are read and validated in the background."""
-    for checked in _in_background(reading, mapping, profile, now, with_cells=written is not None):
+    for checked in _in_background(reading, mapping, profile, now):
         tally.read += checked.rows_read
         tally.accepted += len(checked.rows)
         tally.problems.append(checked.problems)
@@ -230,27 +228,26 @@ def _checked_chunks(reading: Reading, mapping: Mapping, profile: CityProfile, no
             written(checked)
 
 
-def _in_background(reading: Reading, mapping: Mapping, profile: CityProfile, now: pd.Timestamp, with_cells: bool
+def _in_background(reading: Reading, mapping: Mapping, profile: CityProfile, now: pd.Timestamp
                    ) -> Iterator[_CheckedChunk]:
     """The checked chunks, validated a chunk or two ahead: a large CSV in a process of its own (1 M orders on
     SQLite: see bench/RESULTS.md; received by a thread, so that the process runs up to two chunks ahead of the
     writes), a small file or a workbook in a thread (no start-up; it overlaps the writes only where these leave
     Python's lock, as PostgreSQL's COPY does)."""
     if reading.csv is not None and source_size(reading.csv.data) >= PROCESS_FROM_BYTES:
-        return _from_thread(_from_process(reading.csv, mapping, profile, now, with_cells))
-    return _from_thread(_validated(reading.chunks, mapping, profile, now, with_cells))
+        return _from_thread(_from_process(reading.csv, mapping, profile, now))
+    return _from_thread(_validated(reading.chunks, mapping, profile, now))
 
 
-def _validated(chunks: Iterator[RawChunk], mapping: Mapping, profile: CityProfile, now: pd.Timestamp,
-               with_cells: bool) -> Generator[_CheckedChunk, None, None]:
+def _validated(chunks: Iterator[RawChunk], mapping: Mapping, profile: CityProfile, now: pd.Timestamp
+               ) -> Generator[_CheckedChunk, None, None]:
     with _SeenIds() as seen:
         for chunk in chunks:
             checked = checked_orders(chunk.frame, mapping, profile, now, seen.earlier_rows)
             seen.add(checked.ids, chunk.frame["_row"])
             problems = with_ragged(checked.problems, chunk.ragged)
             rows = _stored_rows(checked.orders, chunk.frame, mapping)
-            yield _CheckedChunk(rows, problems, quarantine_records(chunk.frame, mapping, problems), chunk.rows_read,
-                                cells_of(rows) if with_cells else {})
+            yield _CheckedChunk(rows, problems, quarantine_records(chunk.frame, mapping, problems), chunk.rows_read)
 
 
 def _from_thread(items: Generator[_CheckedChunk, None, None]) -> Iterator[_CheckedChunk]:
@@ -284,7 +281,7 @@ def _from_thread(items: Generator[_CheckedChunk, None, None]) -> Iterator[_Check
                 ready.get(timeout=0.1)
 
 
-def _from_process(csv: CsvFile, mapping: Mapping, profile: CityProfile, now: pd.Timestamp, with_cells: bool
+def _from_process(csv: CsvFile, mapping: Mapping, profile: CityProfile, now: pd.Timestamp
                   ) -> Iterator[_CheckedChunk]:
     """The checked chunks of a CSV, produced by `python -m store.ingest_worker` a chunk ahead and pickled through
     its standard output; its error is raised here, and it is ended when the consumer stops early. A fresh
@@ -294,7 +291,7 @@ def _from_process(csv: CsvFile, mapping: Mapping, profile: CityProfile, now: pd.
                               stdout=subprocess.PIPE)
     _widened(worker.stdout)
     try:
-        pickle.dump((csv, mapping, profile, now, with_cells), worker.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump((csv, mapping, profile, now), worker.stdin, protocol=pickle.HIGHEST_PROTOCOL)
         worker.stdin.close()
         while (item := _received(worker)) is not None:
             if isinstance(item, BaseException):
@@ -319,13 +316,12 @@ def _widened(pipe: BinaryIO) -> None:
         return
 
 
-def validated_into(out: BinaryIO, csv: CsvFile, mapping: Mapping, profile: CityProfile, now: pd.Timestamp,
-                   with_cells: bool) -> None:
+def validated_into(out: BinaryIO, csv: CsvFile, mapping: Mapping, profile: CityProfile, now: pd.Timestamp) -> None:
     """The validation process (store.ingest_worker): each checked chunk sent to `out`, then None, or the error
     that stopped it."""
     try:
         large_blocks_unmapped_when_freed()
-        for checked in _validated(csv.chunks(), mapping, profile, now, with_cells):
+        for checked in _validated(csv.chunks(), mapping, profile, now):
             _sent(out, checked)
             freed_memory_returned()
         _sent(out, None)
@@ -423,8 +419,8 @@ def with_ragged(problems: pd.DataFrame, ragged: list[tuple[int, str]]) -> pd.Dat
 
 def _merged(conn: Connection, rows: pd.DataFrame, changes: CubeChanges) -> tuple[int, int]:
     """New orders inserted, changed ones merged with what is stored: (inserted, updated). Unchanged rows
-    (same fingerprint) are left alone. The chunk's cells (added by the caller) count every row as new: the rows
-    stored before lose that count, the changed ones lose what they counted before and gain what they count merged."""
+    (same fingerprint) are left alone; the counts tables lose what the changed ones counted and gain what the
+    written ones count."""
     ids = rows["order_id"].tolist()
     stored = dict(conn.execute(select(orders.c.order_id, orders.c.row_hash)
                                .where(bulk.among(conn, orders.c.order_id, ids))).all())
@@ -438,11 +434,10 @@ def _merged(conn: Connection, rows: pd.DataFrame, changes: CubeChanges) -> tuple
     merged = _merged_rows(before, later)
     merged["counted"] = counted_bits(order_counts(merged))
     merged["repeat_key"] = repeat_keys(merged)  # a later file may name the category or township
-    bulk.inserted(conn, orders, pd.concat([rows[new], merged], ignore_index=True)[list(ORDER_COLUMNS)])
-    if not new.all():
-        changes.add(cells_of(rows[~new]), -1)
-        changes.add(cells_of(before), -1)
-        changes.add(cells_of(merged), +1)
+    written = pd.concat([rows[new], merged], ignore_index=True)
+    bulk.inserted(conn, orders, written[list(ORDER_COLUMNS)])
+    changes.add(cells_of(before), -1)
+    changes.add(cells_of(written), +1)
     return int(new.sum()), int(changed.sum())
 
 
