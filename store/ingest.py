@@ -104,12 +104,13 @@ def ingest_file(engine: Engine, data: Source, file_name: str, mapping: str | dic
                 user: str = "命令行", now: pd.Timestamp | None = None) -> IngestResult:
     """Load one file (its bytes or its path) in one pass; raises FileError (nothing written) when it
     cannot be read at all."""
-    digest = sha256(data)
-    earlier = _upload_of(engine, digest)
-    if earlier is not None:
-        return earlier
-    reading, resolved = _opened(data, file_name, mapping)
-    return _loaded(engine, file_name, digest, reading, resolved, now or pd.Timestamp.now(), user)
+    with _validation_for(data, file_name) as validation:
+        digest = sha256(data)
+        earlier = _upload_of(engine, digest)
+        if earlier is not None:
+            return earlier
+        reading, resolved = _opened(data, file_name, mapping)
+        return _loaded(engine, file_name, digest, reading, resolved, now or pd.Timestamp.now(), user, validation)
 
 
 def earlier_upload(engine: Engine, data: Source) -> IngestResult | None:
@@ -130,10 +131,11 @@ def _upload_of(engine: Engine, digest: str) -> IngestResult | None:
 def prepared_file(engine: Engine, data: Source, file_name: str, mapping: str | dict | None = None,
                   now: pd.Timestamp | None = None) -> Prepared:
     """Everything short of writing (a dry run); raises FileError when the file cannot be read at all."""
-    reading, resolved = _opened(data, file_name, mapping)
-    now = now or pd.Timestamp.now()
-    tally = _Tally()
-    _checked_chunks(reading, resolved, active_profile(engine), now, tally)
+    with _validation_for(data, file_name) as validation:
+        reading, resolved = _opened(data, file_name, mapping)
+        now = now or pd.Timestamp.now()
+        tally = _Tally()
+        _checked_chunks(reading, resolved, active_profile(engine), now, tally, validation)
     _check_rows_read(tally)
     return Prepared(file_name, sha256(data), data, resolved, reading.encoding, tally.read, tally.accepted,
                     tally.all_problems(), now)
@@ -141,8 +143,10 @@ def prepared_file(engine: Engine, data: Source, file_name: str, mapping: str | d
 
 def committed(engine: Engine, prepared: Prepared, user: str) -> IngestResult:
     """The prepared upload written in one transaction: upload record, merged orders, quarantined rows, counts."""
-    reading = open_reading(prepared.source, prepared.file_name)
-    return _loaded(engine, prepared.file_name, prepared.sha256, reading, prepared.mapping, prepared.now, user)
+    with _validation_for(prepared.source, prepared.file_name) as validation:
+        reading = open_reading(prepared.source, prepared.file_name)
+        return _loaded(engine, prepared.file_name, prepared.sha256, reading, prepared.mapping, prepared.now, user,
+                       validation)
 
 
 def _opened(data: Source, file_name: str, mapping: str | dict | None) -> tuple[Reading, Mapping]:
@@ -171,7 +175,7 @@ def _check_rows_read(tally: _Tally) -> None:
 
 
 def _loaded(engine: Engine, file_name: str, digest: str, reading: Reading, mapping: Mapping, now: pd.Timestamp,
-            user: str) -> IngestResult:
+            user: str, validation: _ValidationProcess | None) -> IngestResult:
     profile = active_profile(engine)
     tally = _Tally()
     large_blocks_unmapped_when_freed()
@@ -191,7 +195,7 @@ def _loaded(engine: Engine, file_name: str, digest: str, reading: Reading, mappi
             quarantined(conn, upload_id, checked.problems, checked.records)
             freed_memory_returned()
 
-        _checked_chunks(reading, mapping, profile, now, tally, written)
+        _checked_chunks(reading, mapping, profile, now, tally, validation, written)
         _check_rows_read(tally)
         changes.applied()
         result = IngestResult(upload_id, file_name, tally.read, tally.accepted, 0, tally.inserted, tally.updated,
@@ -217,10 +221,11 @@ class _CheckedChunk:
 
 
 def _checked_chunks(reading: Reading, mapping: Mapping, profile: CityProfile, now: pd.Timestamp, tally: _Tally,
-                    written: Callable[[_CheckedChunk], None] | None = None) -> None:
+                    validation: _ValidationProcess | None, written: Callable[[_CheckedChunk], None] | None = None
+                    ) -> None:
     """Each chunk validated (an id repeated from an earlier chunk is a duplicate too), counted in `tally`,
     and handed to `written`, while the next chunks are read and validated in the background."""
-    for checked in _in_background(reading, mapping, profile, now):
+    for checked in _in_background(reading, mapping, profile, now, validation):
         tally.read += checked.rows_read
         tally.accepted += len(checked.rows)
         tally.problems.append(checked.problems)
@@ -228,14 +233,14 @@ def _checked_chunks(reading: Reading, mapping: Mapping, profile: CityProfile, no
             written(checked)
 
 
-def _in_background(reading: Reading, mapping: Mapping, profile: CityProfile, now: pd.Timestamp
-                   ) -> Iterator[_CheckedChunk]:
-    """The checked chunks, validated a chunk or two ahead: a large CSV in a process of its own (1 M orders on
+def _in_background(reading: Reading, mapping: Mapping, profile: CityProfile, now: pd.Timestamp,
+                   validation: _ValidationProcess | None) -> Iterator[_CheckedChunk]:
+    """The checked chunks, validated a chunk or two ahead: a large CSV by its validation process (1 M orders on
     SQLite: see bench/RESULTS.md; received by a thread, so that the process runs up to two chunks ahead of the
     writes), a small file or a workbook in a thread (no start-up; it overlaps the writes only where these leave
     Python's lock, as PostgreSQL's COPY does)."""
-    if reading.csv is not None and source_size(reading.csv.data) >= PROCESS_FROM_BYTES:
-        return _from_thread(_from_process(reading.csv, mapping, profile, now))
+    if validation is not None and reading.csv is not None:
+        return _from_thread(validation.checked_chunks(reading.csv, mapping, profile, now))
     return _from_thread(_validated(reading.chunks, mapping, profile, now))
 
 
@@ -281,28 +286,52 @@ def _from_thread(items: Generator[_CheckedChunk, None, None]) -> Iterator[_Check
                 ready.get(timeout=0.1)
 
 
-def _from_process(csv: CsvFile, mapping: Mapping, profile: CityProfile, now: pd.Timestamp
-                  ) -> Iterator[_CheckedChunk]:
-    """The checked chunks of a CSV, produced by `python -m store.ingest_worker` a chunk ahead and pickled through
-    its standard output; its error is raised here, and it is ended when the consumer stops early. A fresh
-    interpreter, not multiprocessing: that would copy (fork) the app's threads and connections, or run the
-    main script again (spawn), which under Streamlit is the page that is uploading."""
-    worker = subprocess.Popen([sys.executable, "-m", "store.ingest_worker"], cwd=ROOT, stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE)
-    _widened(worker.stdout)
+@contextlib.contextmanager
+def _validation_for(data: Source, file_name: str) -> Iterator[_ValidationProcess | None]:
+    """A validation process for a large CSV (PROCESS_FROM_BYTES), started first, so that its start-up overlaps
+    the hashing and opening of the file; None for a small file or a workbook."""
+    if file_name.lower().endswith((".xlsx", ".xlsm")) or source_size(data) < PROCESS_FROM_BYTES:
+        yield None
+        return
+    validation = _ValidationProcess()
     try:
-        pickle.dump((csv, mapping, profile, now), worker.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-        worker.stdin.close()
-        while (item := _received(worker)) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-        worker.wait()
+        yield validation
     finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
-        worker.stdout.close()
+        validation.close()
+
+
+class _ValidationProcess:
+    """`python -m store.ingest_worker`, which validates a CSV's chunks a chunk ahead and pickles them through its
+    standard output. A fresh interpreter, not multiprocessing: that would copy (fork) the app's threads and
+    connections, or run the main script again (spawn), which under Streamlit is the page that is uploading. It
+    starts waiting for its task: importing pandas, pyarrow and polars takes it ~0.7 s."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen([sys.executable, "-m", "store.ingest_worker"], cwd=ROOT,
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        _widened(self.process.stdout)
+
+    def checked_chunks(self, csv: CsvFile, mapping: Mapping, profile: CityProfile, now: pd.Timestamp
+                       ) -> Iterator[_CheckedChunk]:
+        """The CSV's checked chunks; the process's error is raised here, and it is ended when the consumer stops
+        early."""
+        try:
+            pickle.dump((csv, mapping, profile, now), self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            self.process.stdin.close()
+            while (item := _received(self.process)) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+            self.process.wait()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        for pipe in (self.process.stdin, self.process.stdout):
+            pipe.close()
 
 
 def _widened(pipe: BinaryIO) -> None:

@@ -73,6 +73,15 @@ def test_unreadable_csv_is_a_file_error_in_chinese(data, words):
     assert CHINESE.search(str(caught.value))
 
 
+@pytest.mark.parametrize("data, words", [UNREADABLE["empty"], UNREADABLE["nul in text"]], ids=["empty", "nul"])
+def test_unreadable_csv_on_disk_is_a_file_error_too(tmp_path, data, words):
+    # a file on disk has its encoding checked over a memory map, which an empty file cannot have
+    path = tmp_path / "工单.csv"
+    path.write_bytes(data)
+    with pytest.raises(FileError, match=words):
+        read_table(path, "工单.csv")
+
+
 def test_duplicate_header_names_are_a_file_error():
     # read.py means to refuse two columns of the same name, but pandas renames the second to "工单编号.1"
     # before _checked_header sees it, so the file loads and the second column is silently ignored.
