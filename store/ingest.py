@@ -38,7 +38,18 @@ from store.memory import freed_memory_returned, large_blocks_unmapped_when_freed
 from store.paths import ROOT
 from store.privacy import hash_key, masked_text, phone_hashes
 from store.profile import CityProfile
-from store.read import NO_ROWS, CsvFile, FileError, RawChunk, Reading, Source, open_reading, sha256, source_size
+from store.read import (
+    NO_ROWS,
+    CsvFile,
+    FileError,
+    RawChunk,
+    Reading,
+    Source,
+    is_workbook,
+    open_reading,
+    sha256,
+    source_size,
+)
 from store.tables import ORDER_COLUMNS, WHISTLE_UPLOAD, orders, quarantine, uploads
 from store.validate import checked_orders
 
@@ -290,7 +301,7 @@ def _from_thread(items: Generator[_CheckedChunk, None, None]) -> Iterator[_Check
 def _validation_for(data: Source, file_name: str) -> Iterator[_ValidationProcess | None]:
     """A validation process for a large CSV (PROCESS_FROM_BYTES), started first, so that its start-up overlaps
     the hashing and opening of the file; None for a small file or a workbook."""
-    if file_name.lower().endswith((".xlsx", ".xlsm")) or source_size(data) < PROCESS_FROM_BYTES:
+    if is_workbook(file_name) or source_size(data) < PROCESS_FROM_BYTES:
         yield None
         return
     validation = _ValidationProcess()

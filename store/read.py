@@ -109,7 +109,7 @@ def open_reading(data: Source, file_name: str) -> Reading:
     head = _head(data)
     if not head.strip():
         raise FileError("文件为空：没有任何内容。")
-    if file_name.lower().endswith((".xlsx", ".xlsm")):
+    if is_workbook(file_name):
         return _xlsx_reading(_whole(data))
     if head[:4] == b"PK\x03\x04":
         raise FileError("这是一个 Excel/ZIP 文件，但文件名不以 .xlsx 结尾：请以 .xlsx 上传或另存为 CSV。")
@@ -136,6 +136,11 @@ def check_size(data: Source, limit: int | None = None) -> None:
     if size > limit << 20:
         raise FileError(f"文件大小 {size / (1 << 20):,.0f} MB，超过上传上限 {limit} MB：请按月或按区拆分后分别上传，"
                         f"或由管理员调整 .streamlit/config.toml 中的 server.maxUploadSize。")
+
+
+def is_workbook(file_name: str) -> bool:
+    """Whether the file is read as an Excel workbook (by its name), else as CSV text."""
+    return file_name.lower().endswith((".xlsx", ".xlsm"))
 
 
 def source_size(data: Source) -> int:
