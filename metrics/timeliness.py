@@ -17,10 +17,13 @@ and medians and P90 read from the buckets, so within a bucket's width of the exa
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
 from metrics.config import TimeLimits
+from metrics.distinct import each_distinct
 
 # The order columns a time limit can follow, and the rules of time_limits.toml they are looked up in.
 LIMIT_RULES = (("urgency", "by_urgency"), ("category2", "by_category"), ("category1", "by_category"))
@@ -28,7 +31,10 @@ LIMIT_RULES = (("urgency", "by_urgency"), ("category2", "by_category"), ("catego
 
 def default_limit_hours(orders: pd.DataFrame, limits: TimeLimits) -> pd.Series:
     """The configured limit of each order: the shortest matching rule, else the default level."""
-    matched = [orders[column].map(getattr(limits, rules)).map(limits.levels).astype(float)
+    def hours(rules: dict[str, str]) -> Callable[[object], float]:
+        return lambda value: limits.levels.get(rules.get(value), np.nan)
+
+    matched = [each_distinct(orders[column], hours(getattr(limits, rules)), np.nan).astype(float)
                for column, rules in LIMIT_RULES if column in orders.columns]
     shortest = pd.concat(matched, axis=1).min(axis=1) if matched else pd.Series(float("nan"), index=orders.index)
     return shortest.fillna(limits.default_hours).rename("limit_hours")

@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from metrics.distinct import each_distinct
 from store.paths import LOCAL_DIR
 
 _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
@@ -36,7 +37,6 @@ def hash_key() -> bytes:
 
 def phone_hashes(phones: pd.Series, key: bytes) -> pd.Series:
     """HMAC-SHA256 of the phone's digits (country code dropped), None where there is no number."""
-    codes, numbers = pd.factorize(phone_digits(phones))  # a repeat caller's number is hashed once
     keyed = hmac.new(key, digestmod=hashlib.sha256)  # copied for each number: half the time of a new HMAC each
 
     def hashed(number: str) -> str:
@@ -44,8 +44,7 @@ def phone_hashes(phones: pd.Series, key: bytes) -> pd.Series:
         one.update(number.encode())
         return one.hexdigest()
 
-    hashes = np.array([hashed(n) for n in numbers.tolist()] + [None], dtype=object)  # tolist: iterating Arrow is slow
-    return pd.Series(hashes[codes], index=phones.index, dtype=object)  # code -1 (no number) takes the None
+    return each_distinct(phone_digits(phones), hashed, None)  # a repeat caller's number is hashed once
 
 
 def phone_digits(phones: pd.Series) -> pd.Series:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from metrics.distinct import each_distinct
 from store.fields import BY_NAME, DEFAULTED, FIELDS, Kind
 from store.mapping import FieldSource, Mapping, normalise
 from store.privacy import masked_text
@@ -147,10 +148,10 @@ def _converted(name: str, kind: Kind, text: pd.Series, source: FieldSource, day_
     if kind is Kind.ENUM:
         choices = BY_NAME[name].choices
         words = {normalise(c): c for c in choices} | _ENUM_WORDS.get(name, {}) | source.values
-        value = _each_distinct(text, lambda t: words.get(normalise(t), pd.NA)).astype("string")
+        value = each_distinct(text, lambda t: words.get(normalise(t), pd.NA)).astype("string")
         return value, text.notna() & value.isna(), f"取值无效，应为：{'/'.join(choices)}"
     if source.values:
-        text = _each_distinct(text, lambda t: source.values.get(normalise(t), t)).astype("string")
+        text = each_distinct(text, lambda t: source.values.get(normalise(t), t)).astype("string")
     return text, pd.Series(False, index=text.index), ""
 
 
@@ -211,14 +212,7 @@ def _booleans(name: str, text: pd.Series, source: FieldSource) -> pd.Series:
             return (key in _TRUE) != source.inverted
         return pd.NA
 
-    return _each_distinct(text, one).astype("boolean")
-
-
-def _each_distinct(text: pd.Series, translate) -> pd.Series:
-    """translate() applied once per distinct value: a column of a million cells has a handful of them."""
-    codes, distinct = pd.factorize(text)
-    translated = np.array([translate(value) for value in distinct] + [pd.NA], dtype=object)
-    return pd.Series(translated[codes], index=text.index)  # code -1 (a missing cell) takes the NA
+    return each_distinct(text, one).astype("boolean")
 
 
 def _check_lengths(out: pd.DataFrame, mapping: Mapping, rows: pd.Series, problems: Problems) -> None:
@@ -251,7 +245,7 @@ def _check_units(out: pd.DataFrame, mapping: Mapping, rows: pd.Series, problems:
     district = out["district"]
     unknown = district.notna() & ~district.isin(districts)
     problems.add(unknown, rows, _label(mapping, "district"), district,
-                 _each_distinct(district.where(unknown), lambda d: _unknown_reason("区", d, districts)))
+                 each_distinct(district.where(unknown), lambda d: _unknown_reason("区", d, districts)))
     township, pairs = out["township"], profile.townships
     known_pair = pd.MultiIndex.from_frame(pairs[["district", "name"]])
     here = pd.MultiIndex.from_arrays([district.fillna(""), township.fillna("")])
