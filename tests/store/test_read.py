@@ -3,14 +3,19 @@ from __future__ import annotations
 
 import io
 import re
+import subprocess
+import sys
 import zipfile
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
-from store.read import FileError, read_table
+import store.read
+from store.read import FileError, file_encoding, read_table
 from tests.store.helpers import csv_bytes, workbook_bytes
 
+ROOT = Path(__file__).resolve().parents[2]
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
 SMALL = """
@@ -75,11 +80,44 @@ def test_unreadable_csv_is_a_file_error_in_chinese(data, words):
 
 @pytest.mark.parametrize("data, words", [UNREADABLE["empty"], UNREADABLE["nul in text"]], ids=["empty", "nul"])
 def test_unreadable_csv_on_disk_is_a_file_error_too(tmp_path, data, words):
-    # a file on disk has its encoding checked over a memory map, which an empty file cannot have
+    # a file on disk has its encoding checked block by block as it is read, not from the bytes of an upload
     path = tmp_path / "工单.csv"
     path.write_bytes(data)
     with pytest.raises(FileError, match=words):
         read_table(path, "工单.csv")
+
+
+@pytest.mark.parametrize("block", [5, 7, 4096])
+def test_characters_cut_by_a_block_end_are_still_utf8(tmp_path, monkeypatch, block):
+    # blocks of 5 and 7 bytes cut nearly every 3-byte character of the text somewhere inside it
+    monkeypatch.setattr(store.read, "_BLOCK", block)
+    path = tmp_path / "工单.csv"
+    path.write_bytes(csv_bytes(SMALL * 50))
+    assert file_encoding(path) == "utf-8-sig"
+    assert file_encoding(csv_bytes(SMALL * 50)) == "utf-8-sig"
+
+
+@pytest.mark.parametrize("block", [5, 4096])
+def test_a_file_utf8_but_for_its_last_block_or_its_last_character_is_not_utf8(monkeypatch, block):
+    monkeypatch.setattr(store.read, "_BLOCK", block)
+    text = csv_bytes(SMALL * 50)
+    # neither is GB18030 either (the UTF-8 before is not): the encoding is a guess, but not UTF-8
+    assert file_encoding(text + csv_bytes("A3,2024-03-06,丰台区", "gbk")) != "utf-8-sig"
+    assert file_encoding(text + "中".encode()[:2]) != "utf-8-sig"  # a character the file's end cuts
+
+
+def test_checking_the_encoding_of_a_large_file_holds_a_block_not_the_file(tmp_path):
+    # The process's peak resident memory (VmHWM) grows by what the check holds at once; pages of a file mapped
+    # in memory count in it, so a check over the whole file mapped would add the file's 96 MB.
+    path = tmp_path / "工单.csv"
+    path.write_bytes(csv_bytes(SMALL) * (96 * 2**20 // len(csv_bytes(SMALL))))
+    script = (f"from store.read import file_encoding; import pathlib; hwm = lambda: int([l.split()[1] for l in "
+              f"pathlib.Path('/proc/self/status').read_text().splitlines() if l.startswith('VmHWM')][0]); "
+              f"before = hwm(); encoding = file_encoding({str(path)!r}); print(encoding, hwm() - before)")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    encoding, grown_kb = done.stdout.split()
+    assert encoding == "utf-8-sig"
+    assert int(grown_kb) < 24 * 1024, f"the check held {int(grown_kb) // 1024} MB of a 96 MB file"
 
 
 def test_duplicate_header_names_are_a_file_error():
